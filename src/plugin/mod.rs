@@ -7,6 +7,9 @@ pub mod handshake;
 pub mod tls;
 pub mod serve;
 pub mod logging;
+pub mod incoming;
+pub mod controller;
+pub mod cli;
 
 // Values, schema, diagnostics, framework and the tfplugin5 service that drives it.
 pub mod value;

@@ -1,1 +1,29 @@
-//! (to be written)
+//! Terraform values: types ([`Type`]), the value model ([`Value`], [`Number`]), attribute paths ([`AttrPath`])
+//! and the two wire codecs: [`msgpack`] (what Terraform sends and what we answer) and [`json`] (only for
+//! upgrading stored state).
+
+pub mod json;
+mod model;
+pub mod msgpack;
+mod number;
+mod path;
+mod types;
+
+pub use model::Value;
+pub use number::{Number, NumberError};
+pub use path::{AttrPath, PathStep};
+pub use types::{Type, TypeError};
+
+/// A value that does not fit its type, or bytes that are not a valid encoding; `path` says where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ValueError {
+    pub path: AttrPath,
+    pub message: String,
+}
+
+impl ValueError {
+    pub fn new(path: AttrPath, message: impl Into<String>) -> Self {
+        Self { path, message: message.into() }
+    }
+}

@@ -1,0 +1,309 @@
+//! Faults on demand: rules matching method + path glob that add latency, answer an error
+//! status, drop the connection (before or after handling), or make the next task a route creates
+//! fail or hang. `times` bounds how often a rule fires; `probability` draws from a seeded RNG so
+//! runs are reproducible.
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::TaskOutcome;
+
+/// Statuses an injected `status` fault may answer with.
+const FAULT_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+/// Final statuses a `task_status` fault may give a task (IPLB and IP task enums).
+const TASK_FAILURES: [&str; 5] = ["error", "cancelled", "customerError", "ovhError", "blocked"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// Assigned by the simulator.
+    #[serde(default)]
+    pub id: u64,
+    /// HTTP method, or `*` / absent for any.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path glob over the API path (`/1.0` or `/v1` prefix optional): `*` is one segment, `**`
+    /// any number of segments.
+    pub path: String,
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// How many times the rule fires; unlimited when absent.
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// Chance (0..=1) that a matching request fires the rule; 1 when absent.
+    #[serde(default)]
+    pub probability: Option<f64>,
+    /// How many times it fired so far.
+    #[serde(default)]
+    pub fired: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    Latency {
+        ms: u64,
+    },
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    Drop {
+        #[serde(default)]
+        after_handling: bool,
+    },
+    TaskStatus {
+        status: String,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    TaskStuck,
+}
+
+/// What the matching rules decided for one request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    pub latency_ms: u64,
+    pub status: Option<(u16, Option<u64>)>,
+    /// `Some(after_handling)`.
+    pub drop: Option<bool>,
+    pub task: Option<TaskOutcome>,
+}
+
+#[derive(Debug)]
+pub struct Faults {
+    rules: Vec<FaultRule>,
+    rng: fastrand::Rng,
+    next_id: u64,
+}
+
+impl Faults {
+    pub fn new(seed: u64) -> Faults {
+        Faults {
+            rules: Vec::new(),
+            rng: fastrand::Rng::with_seed(seed),
+            next_id: 1,
+        }
+    }
+
+    pub fn rules(&self) -> &[FaultRule] {
+        &self.rules
+    }
+
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = fastrand::Rng::with_seed(seed);
+    }
+
+    /// Checks and adds rules; all or none.
+    pub fn add(&mut self, rules: Vec<FaultRule>) -> Result<Vec<FaultRule>, String> {
+        for (i, rule) in rules.iter().enumerate() {
+            validate(rule).map_err(|e| format!("rules[{i}]: {e}"))?;
+        }
+        let mut added = Vec::with_capacity(rules.len());
+        for mut rule in rules {
+            rule.id = self.next_id;
+            rule.fired = 0;
+            self.next_id += 1;
+            added.push(rule.clone());
+            self.rules.push(rule);
+        }
+        Ok(added)
+    }
+
+    pub fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    /// Fires every matching rule (latency adds up; the first status/drop/task rule wins).
+    pub fn decide(&mut self, method: &str, api_path: &str) -> Decision {
+        let mut decision = Decision::default();
+        let segments: Vec<&str> = api_path.trim_start_matches('/').split('/').collect();
+        for rule in &mut self.rules {
+            let method_ok = rule
+                .method
+                .as_deref()
+                .is_none_or(|m| m == "*" || m.eq_ignore_ascii_case(method));
+            if !method_ok
+                || !glob_matches(&rule.path, &segments)
+                || rule.times.is_some_and(|t| rule.fired >= t)
+            {
+                continue;
+            }
+            let exclusive_taken = decision.status.is_some() || decision.drop.is_some();
+            let applies = match rule.kind {
+                FaultKind::Latency { .. } => true,
+                FaultKind::Status { .. } | FaultKind::Drop { .. } => !exclusive_taken,
+                FaultKind::TaskStatus { .. } | FaultKind::TaskStuck => decision.task.is_none(),
+            };
+            if !applies || !rule.probability.is_none_or(|p| self.rng.f64() < p) {
+                continue;
+            }
+            rule.fired += 1;
+            match &rule.kind {
+                FaultKind::Latency { ms } => decision.latency_ms += ms,
+                FaultKind::Status {
+                    status,
+                    retry_after,
+                } => decision.status = Some((*status, *retry_after)),
+                FaultKind::Drop { after_handling } => decision.drop = Some(*after_handling),
+                FaultKind::TaskStatus { status, comment } => {
+                    decision.task = Some(TaskOutcome::Fail {
+                        status: status.clone(),
+                        comment: comment.clone(),
+                    });
+                }
+                FaultKind::TaskStuck => decision.task = Some(TaskOutcome::Stuck),
+            }
+        }
+        decision
+    }
+}
+
+fn validate(rule: &FaultRule) -> Result<(), String> {
+    if !rule.path.starts_with('/') {
+        return Err(format!("path {:?} must start with /", rule.path));
+    }
+    if rule.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+        return Err("probability must be between 0 and 1".into());
+    }
+    match &rule.kind {
+        FaultKind::Status { status, .. } if !FAULT_STATUSES.contains(status) => {
+            Err(format!("status {status} is not one of {FAULT_STATUSES:?}"))
+        }
+        FaultKind::TaskStatus { status, .. } if !TASK_FAILURES.contains(&status.as_str()) => Err(
+            format!("task status {status:?} is not one of {TASK_FAILURES:?}"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Matches a glob against the API path's raw segments (or their decoded form).
+fn glob_matches(glob: &str, segments: &[&str]) -> bool {
+    let glob = ["/1.0/", "/v1/"]
+        .iter()
+        .find_map(|p| glob.strip_prefix(p).map(|g| format!("/{g}")))
+        .unwrap_or_else(|| glob.to_owned());
+    let parts: Vec<&str> = glob.trim_start_matches('/').split('/').collect();
+    match_parts(&parts, segments)
+}
+
+fn match_parts(parts: &[&str], segments: &[&str]) -> bool {
+    match (parts.first(), segments.first()) {
+        (None, None) => true,
+        (Some(&"**"), _) => {
+            (0..=segments.len()).any(|skip| match_parts(&parts[1..], &segments[skip..]))
+        }
+        (Some(part), Some(segment)) => {
+            let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+            (*part == "*" || part == segment || *part == decoded)
+                && match_parts(&parts[1..], &segments[1..])
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(path: &str, kind: FaultKind) -> FaultRule {
+        FaultRule {
+            id: 0,
+            method: Some("POST".into()),
+            path: path.into(),
+            kind,
+            times: Some(1),
+            probability: None,
+            fired: 0,
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("/ip/*/move", &["ip", "1.2.3.4%2F32", "move"]));
+        assert!(!glob_matches(
+            "/1.0/ip/1.2.3.4/32/move",
+            &["ip", "1.2.3.4%2F32", "move"]
+        ));
+        assert!(glob_matches(
+            "/ip/1.2.3.4%2F32/move",
+            &["ip", "1.2.3.4%2F32", "move"]
+        ));
+        assert!(glob_matches(
+            "/ipLoadbalancing/**",
+            &["ipLoadbalancing", "lb", "http", "frontend"]
+        ));
+        assert!(!glob_matches(
+            "/ipLoadbalancing/*",
+            &["ipLoadbalancing", "lb", "refresh"]
+        ));
+    }
+
+    #[test]
+    fn times_bound_the_rule_and_method_filters() {
+        let mut faults = Faults::new(1);
+        faults
+            .add(vec![rule(
+                "/ip/*/move",
+                FaultKind::Status {
+                    status: 503,
+                    retry_after: Some(2),
+                },
+            )])
+            .unwrap();
+        assert_eq!(faults.decide("GET", "/ip/x/move"), Decision::default());
+        assert_eq!(
+            faults.decide("POST", "/ip/x/move").status,
+            Some((503, Some(2)))
+        );
+        assert_eq!(faults.decide("POST", "/ip/x/move"), Decision::default());
+    }
+
+    #[test]
+    fn rejects_unknown_statuses() {
+        let mut faults = Faults::new(1);
+        assert!(
+            faults
+                .add(vec![rule(
+                    "/x",
+                    FaultKind::Status {
+                        status: 418,
+                        retry_after: None
+                    }
+                )])
+                .is_err()
+        );
+        assert!(
+            faults
+                .add(vec![rule(
+                    "/x",
+                    FaultKind::TaskStatus {
+                        status: "done".into(),
+                        comment: None
+                    }
+                )])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn probability_is_reproducible_with_a_seed() {
+        let run = || {
+            let mut faults = Faults::new(42);
+            let mut r = rule(
+                "/x",
+                FaultKind::Drop {
+                    after_handling: false,
+                },
+            );
+            r.times = None;
+            r.probability = Some(0.5);
+            faults.add(vec![r]).unwrap();
+            (0..32)
+                .map(|_| faults.decide("POST", "/x").drop.is_some())
+                .collect::<Vec<_>>()
+        };
+        let first = run();
+        assert_eq!(first, run());
+        assert!(first.iter().any(|d| *d) && first.iter().any(|d| !*d));
+    }
+}

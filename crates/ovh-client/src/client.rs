@@ -1,0 +1,305 @@
+//! The [`Client`] and its request pipeline: building the URL, authenticating, sending with retries, decoding the
+//! answer into a typed value or an [`ApiError`]. The typed calls themselves are in the `api` modules.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Authenticator;
+use crate::config::ResolvedConfig;
+use crate::error::{ApiError, Error};
+use crate::path::query_string;
+use crate::retry::{Failure, RetryPolicy, parse_retry_after, sleep_or_cancel};
+use crate::wait::PollPolicy;
+
+const USER_AGENT: &str = concat!("terraform-provider-ovhiplb/", env!("CARGO_PKG_VERSION"));
+const QUERY_ID_HEADER: &str = "x-ovh-queryid";
+
+/// Tunables of a [`Client`].
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Retries (`retry.max_retries`) and their backoff.
+    pub retry: RetryPolicy,
+    /// Appended to the User-Agent as ` (<extra>)`.
+    pub user_agent_extra: Option<String>,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt of one request, answer included.
+    pub request_timeout: Duration,
+    /// How task waits poll.
+    pub poll: PollPolicy,
+    /// Cancels every request and backoff of this client at once (e.g. when Terraform asks the provider to stop).
+    pub cancel: CancellationToken,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            user_agent_extra: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            poll: PollPolicy::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+/// An OVH API client. Cheap to clone (an `Arc` inside); clones share connections, the server time delta and the
+/// OAuth2 token.
+///
+/// Every call stops when [`ClientOptions::cancel`] fires (returning [`Error::Cancelled`]); dropping a call's future
+/// also stops it, at the next await point.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    auth: Authenticator,
+    options: ClientOptions,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("auth", &self.inner.auth.method_name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A body to send, already serialised: the exact bytes are both signed and sent.
+pub(crate) struct Body {
+    bytes: Vec<u8>,
+    content_type: &'static str,
+}
+
+impl Body {
+    pub(crate) fn json(value: &impl Serialize) -> Result<Self, Error> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::Decode { route: "request body".to_owned(), message: e.to_string() })?;
+        Ok(Self { bytes, content_type: "application/json" })
+    }
+
+    pub(crate) fn form(pairs: &[(&str, String)]) -> Self {
+        Self { bytes: query_string(pairs).into_bytes(), content_type: "application/x-www-form-urlencoded" }
+    }
+}
+
+/// One request to send (possibly several times).
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) body: Option<Body>,
+    /// Whether to add the configured credentials (false for `/auth/time` and the OAuth2 token request).
+    pub(crate) authenticated: bool,
+}
+
+impl Request {
+    /// `METHOD /path?query` for messages and logs; never contains a secret.
+    pub(crate) fn route(&self) -> String {
+        match self.url.query() {
+            Some(q) => format!("{} {}?{q}", self.method, self.url.path()),
+            None => format!("{} {}", self.method, self.url.path()),
+        }
+    }
+}
+
+/// The successful answer of one request.
+pub(crate) struct RawResponse {
+    pub(crate) body: Vec<u8>,
+}
+
+impl Client {
+    /// Builds a client; no request is made until the first call.
+    pub fn new(config: ResolvedConfig, options: ClientOptions) -> Result<Self, Error> {
+        let user_agent = match options.user_agent_extra.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(extra) => format!("{USER_AGENT} ({extra})"),
+            None => USER_AGENT.to_owned(),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .default_headers(headers)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .https_only(false)
+            .build()
+            .map_err(|e| Error::Setup(error_chain(&e)))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url: config.endpoint.as_str().to_owned(),
+                auth: Authenticator::new(config.auth),
+                options,
+            }),
+        })
+    }
+
+    /// The API base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    pub(crate) fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The URL of an API path (segments already encoded) with an optional query.
+    pub(crate) fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url, Error> {
+        let mut url = format!("{}{path}", self.inner.base_url);
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query_string(query));
+        }
+        Url::parse(&url).map_err(|e| Error::Setup(format!("invalid request URL {url:?}: {e}")))
+    }
+
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Body>,
+    ) -> Result<Request, Error> {
+        Ok(Request { method, url: self.url(path, query)?, body, authenticated: true })
+    }
+
+    /// Sends an authenticated request and decodes the JSON answer.
+    pub(crate) async fn call<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+        let route = request.route();
+        let response = self.execute(&request).await?;
+        decode(&route, &response.body)
+    }
+
+    /// Sends an authenticated request whose answer carries nothing (`void` in the schema).
+    pub(crate) async fn call_void(&self, request: Request) -> Result<(), Error> {
+        self.execute(&request).await.map(drop)
+    }
+
+    /// Convenience for `GET path?query`.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, Error> {
+        self.call(self.request(Method::GET, path, query, None)?).await
+    }
+
+    /// Sends `request` with retries per the policy: see [`Failure::retryable`] for which failures are retried.
+    pub(crate) async fn execute(&self, request: &Request) -> Result<RawResponse, Error> {
+        let policy = &self.inner.options.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (error, failure) = match self.attempt(request, attempt).await {
+                Ok(response) => return Ok(response),
+                Err(failed) => failed,
+            };
+            if attempt > policy.max_retries || !failure.retryable(&request.method) {
+                return Err(error);
+            }
+            let delay = policy.delay(attempt, failure);
+            tracing::debug!(route = %request.route(), attempt, ?delay, error = %error, "retrying OVH API request");
+            if !sleep_or_cancel(delay, &self.inner.options.cancel).await {
+                return Err(Error::Cancelled { what: format!("waiting to retry {}", request.route()) });
+            }
+        }
+    }
+
+    async fn attempt(&self, request: &Request, attempt: u32) -> Result<RawResponse, (Error, Failure)> {
+        let cancel = &self.inner.options.cancel;
+        let cancelled = || (Error::Cancelled { what: format!("sending {}", request.route()) }, Failure::Final);
+        let mut builder = self.inner.http.request(request.method.clone(), request.url.clone());
+        let body = request.body.as_ref().map_or(&[][..], |b| &b.bytes[..]);
+        if let Some(b) = &request.body {
+            builder = builder.header(header::CONTENT_TYPE, b.content_type).body(b.bytes.clone());
+        }
+        if request.authenticated {
+            let headers = self
+                .inner
+                .auth
+                .headers(self, &request.method, request.url.as_str(), body)
+                .await
+                .map_err(|e| (e, Failure::Final))?;
+            builder = builder.headers(headers);
+        }
+
+        let response = tokio::select! {
+            r = builder.send() => r.map_err(|e| transport_error(request, attempt, &e))?,
+            _ = cancel.cancelled() => return Err(cancelled()),
+        };
+        let status = response.status();
+        let header_text = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let query_id = header_text(QUERY_ID_HEADER);
+        let retry_after = parse_retry_after(header_text(header::RETRY_AFTER.as_str()).as_deref());
+        let bytes = tokio::select! {
+            r = response.bytes() => r.map_err(|e| transport_error(request, attempt, &e))?,
+            _ = cancel.cancelled() => return Err(cancelled()),
+        };
+        tracing::debug!(
+            method = %request.method,
+            path = request.url.path(),
+            status = status.as_u16(),
+            attempt,
+            query_id = query_id.as_deref().unwrap_or("-"),
+            "OVH API request"
+        );
+        if status.is_success() {
+            return Ok(RawResponse { body: bytes.to_vec() });
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            // A bearer token may have been revoked or expired early: get a fresh one next time.
+            self.inner.auth.forget_token().await;
+        }
+        let failure = match status.as_u16() {
+            429 => Failure::Throttled(retry_after),
+            500..=599 => Failure::ServerError,
+            _ => Failure::Final,
+        };
+        Err((Error::Api(ApiError::from_response(status.as_u16(), &bytes, query_id)), failure))
+    }
+}
+
+fn transport_error(request: &Request, attempts: u32, error: &reqwest::Error) -> (Error, Failure) {
+    let failure = if error.is_connect() {
+        Failure::NotSent
+    } else if error.is_builder() {
+        Failure::Final
+    } else {
+        Failure::MaybeSent
+    };
+    let message = if error.is_timeout() { format!("timed out: {}", error_chain(error)) } else { error_chain(error) };
+    let error = Error::Transport {
+        method: request.method.to_string(),
+        route: request.route(),
+        attempts,
+        message,
+    };
+    (error, failure)
+}
+
+/// An error and its causes on one line (reqwest's own message hides the root cause, e.g. "connection refused").
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(route: &str, body: &[u8]) -> Result<T, Error> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) { b"null".as_slice() } else { body };
+    serde_json::from_slice(body).map_err(|e| Error::Decode { route: route.to_owned(), message: e.to_string() })
+}
