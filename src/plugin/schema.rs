@@ -35,6 +35,26 @@ impl DescriptionKind {
     }
 }
 
+/// The `description` (plain text) and `markdown` builder methods of a type with `description` and
+/// `description_kind` fields.
+macro_rules! description_builders {
+    () => {
+        /// A plain-text description.
+        pub fn description(mut self, text: impl Into<String>) -> Self {
+            self.description = text.into();
+            self.description_kind = DescriptionKind::Plain;
+            self
+        }
+
+        /// A Markdown description.
+        pub fn markdown(mut self, text: impl Into<String>) -> Self {
+            self.description = text.into();
+            self.description_kind = DescriptionKind::Markdown;
+            self
+        }
+    };
+}
+
 /// Checks a configured value at plan time. It is called only with known, non-null values; it reports problems
 /// at `path` (or deeper) and never fails otherwise.
 pub trait Validator: Send + Sync {
@@ -147,19 +167,7 @@ impl Attribute {
         self
     }
 
-    /// A plain-text description.
-    pub fn description(mut self, text: impl Into<String>) -> Self {
-        self.description = text.into();
-        self.description_kind = DescriptionKind::Plain;
-        self
-    }
-
-    /// A Markdown description.
-    pub fn markdown(mut self, text: impl Into<String>) -> Self {
-        self.description = text.into();
-        self.description_kind = DescriptionKind::Markdown;
-        self
-    }
+    description_builders!();
 
     pub fn deprecated(mut self, message: impl Into<String>) -> Self {
         self.deprecated = Some(message.into());
@@ -305,19 +313,7 @@ impl Block {
         self
     }
 
-    /// A plain-text description.
-    pub fn description(mut self, text: impl Into<String>) -> Self {
-        self.description = text.into();
-        self.description_kind = DescriptionKind::Plain;
-        self
-    }
-
-    /// A Markdown description.
-    pub fn markdown(mut self, text: impl Into<String>) -> Self {
-        self.description = text.into();
-        self.description_kind = DescriptionKind::Markdown;
-        self
-    }
+    description_builders!();
 
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
@@ -459,8 +455,12 @@ mod tests {
             .attr(Attribute::string("secret").optional().sensitive().description("A secret.").deprecated("gone"))
             .attr(Attribute::number("port").default(80_i64).description("Port."))
             .block(
-                NestedBlock::new("rule", Nesting::List, Block::new().attr(Attribute::bool("on").required().description("On.")))
-                    .max_items(3),
+                NestedBlock::new(
+                    "rule",
+                    Nesting::List,
+                    Block::new().attr(Attribute::bool("on").required().description("On.")),
+                )
+                .max_items(3),
             )
     }
 
@@ -500,10 +500,16 @@ mod tests {
             .attr(Attribute::string("usfu").optional().use_state_for_unknown().description("x"))
             .block(NestedBlock::new("flags", Nesting::Single, Block::new()).max_items(2));
         let problems = bad.problems();
-        for expected in ["Bad-Name: name", "flags: required cannot", "none: must be", "undescribed: has no",
-            "wrong_default: default does not fit", "usfu: use_state_for_unknown", "flags: name used",
-            "flags: min_items/max_items"]
-        {
+        for expected in [
+            "Bad-Name: name",
+            "flags: required cannot",
+            "none: must be",
+            "undescribed: has no",
+            "wrong_default: default does not fit",
+            "usfu: use_state_for_unknown",
+            "flags: name used",
+            "flags: min_items/max_items",
+        ] {
             assert!(problems.iter().any(|p| p.starts_with(expected)), "missing {expected:?} in {problems:#?}");
         }
     }

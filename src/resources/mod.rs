@@ -1,1 +1,10 @@
-//! (to be written): resources and data sources
+//! The resources and data sources of the provider, one module each, plus [`common`], the helpers they share (IP
+//! blocks, composite ids, API call diagnostics, attribute values, the zone cache).
+
+pub mod common;
+pub mod frontend;
+pub mod deploy_check;
+pub mod refresh;
+pub mod failover_ip_attachment;
+pub mod failover_ips;
+pub mod load_balancer;

@@ -67,8 +67,12 @@ fn ensure_terraform(args: &[&str]) -> PathBuf {
     path
 }
 
-/// The directory holding the freshly built provider binary (the `dev_overrides` target).
+/// The directory holding the provider binary (the `dev_overrides` target): the one cargo built for
+/// these tests, or `$OVHIPLB_E2E_PROVIDER_DIR` to run the suite against another build (e.g. release).
 pub fn provider_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("OVHIPLB_E2E_PROVIDER_DIR") {
+        return PathBuf::from(dir);
+    }
     let binary = Path::new(env!("CARGO_BIN_EXE_terraform-provider-ovhiplb"));
     binary
         .parent()

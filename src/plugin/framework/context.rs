@@ -72,8 +72,9 @@ impl<T> Ctx<T> {
     }
 
     /// The same context with a deadline `after` from now; `source` names the setting (e.g. `timeouts.create`).
+    /// A duration too large to represent as an instant means no deadline.
     pub fn with_timeout(mut self, after: Duration, source: &'static str) -> Self {
-        self.deadline = Some(Deadline { at: Instant::now() + after, after, source });
+        self.deadline = Instant::now().checked_add(after).map(|at| Deadline { at, after, source });
         self
     }
 
@@ -140,5 +141,6 @@ mod tests {
         token.cancel();
         assert_eq!(waiting.await, Err(Interrupted::Cancelled));
         assert!(ctx.with_data(1).is_cancelled());
+        assert_eq!(ctx.clone().with_timeout(Duration::MAX, "timeouts.read").remaining(), None);
     }
 }

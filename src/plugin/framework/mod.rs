@@ -1,1 +1,21 @@
-//! (to be written)
+//! A small framework for writing Terraform providers on top of the tfplugin5 service: traits for the provider,
+//! resources and data sources ([`traits`]), the operation context with cancellation and timeouts ([`context`],
+//! [`timeouts`]), the planning rules ([`plan`]), semantic equality ([`semantic`]), validation ([`validate`],
+//! [`validators`]) and the per-type driver the gRPC layer calls ([`runtime`]).
+
+pub mod context;
+pub mod plan;
+pub mod runtime;
+pub mod semantic;
+pub mod timeouts;
+pub mod traits;
+pub mod validate;
+pub mod validators;
+
+#[cfg(test)]
+mod tests;
+
+pub use context::{Ctx, Interrupted};
+pub use runtime::{DataSourceRuntime, ManagedResource};
+pub use timeouts::TimeoutDefaults;
+pub use traits::{DataSource, PlanChange, Provider, Resource};

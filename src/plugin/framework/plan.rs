@@ -23,9 +23,9 @@ pub fn plan(block: &Block, prior: &Value, config: &Value, proposed: &Value) -> V
 /// The value without its `timeouts` block, to tell real changes from timeout changes.
 fn without_timeouts(value: &Value) -> Value {
     match value {
-        Value::Object(entries) => {
-            Value::Object(entries.iter().filter(|(k, _)| *k != timeouts::BLOCK_NAME).map(|(k, v)| (k.clone(), v.clone())).collect())
-        }
+        Value::Object(entries) => Value::Object(
+            entries.iter().filter(|(k, _)| *k != timeouts::BLOCK_NAME).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -94,12 +94,8 @@ fn plan_object(block: &Block, prior: &Value, config: &Value, proposed: &Value) -
 /// The prior element of a set block whose configured (non-null) attributes are those of `config_element`.
 fn matching_set_element(block: &Block, prior: &Value, config_element: &Value) -> Value {
     let elements = prior.as_elements().unwrap_or_default();
-    let configured: Vec<&str> = block
-        .attributes
-        .iter()
-        .map(|a| a.name.as_str())
-        .filter(|name| !config_element.get(name).is_null())
-        .collect();
+    let configured: Vec<&str> =
+        block.attributes.iter().map(|a| a.name.as_str()).filter(|name| !config_element.get(name).is_null()).collect();
     elements
         .iter()
         .find(|element| configured.iter().all(|name| element.get(name) == config_element.get(name)))
@@ -189,5 +185,6 @@ fn collect_replacements(block: &Block, prior: &Value, planned: &Value, path: &At
 }
 
 fn has_replacing_attribute(block: &Block) -> bool {
-    block.attributes.iter().any(|a| a.requires_replace) || block.blocks.iter().any(|b| has_replacing_attribute(&b.block))
+    block.attributes.iter().any(|a| a.requires_replace)
+        || block.blocks.iter().any(|b| has_replacing_attribute(&b.block))
 }

@@ -22,8 +22,7 @@ pub fn semantically_equal(eq: &SemanticEq, a: &Value, b: &Value) -> bool {
                 && y.iter().all(|y| x.iter().any(|x| semantically_equal(eq, x, y)))
         }
         (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, x)| y.get(k).is_some_and(|y| semantically_equal(eq, x, y)))
+            x.len() == y.len() && x.iter().all(|(k, x)| y.get(k).is_some_and(|y| semantically_equal(eq, x, y)))
         }
         (Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Map(_) | Value::Object(_), _)
         | (_, Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Map(_) | Value::Object(_)) => false,
@@ -103,10 +102,13 @@ pub fn reconcile(block: &Block, preferred: &Value, mut actual: Value) -> Value {
                     .collect(),
             ),
             (Nesting::Map, Value::Map(items)) => Value::Map(
-                items.into_iter().map(|(k, item)| {
-                    let item = reconcile(&nested.block, before.get(&k), item);
-                    (k, item)
-                }).collect(),
+                items
+                    .into_iter()
+                    .map(|(k, item)| {
+                        let item = reconcile(&nested.block, before.get(&k), item);
+                        (k, item)
+                    })
+                    .collect(),
             ),
             (_, value) => value,
         };
@@ -132,7 +134,11 @@ mod tests {
     #[test]
     fn sets_compare_element_wise_in_any_order() {
         let eq = ip_eq();
-        assert!(semantically_equal(&eq, &Value::set(["1.1.1.1", "2.2.2.2/32"]), &Value::set(["2.2.2.2", "1.1.1.1/32"])));
+        assert!(semantically_equal(
+            &eq,
+            &Value::set(["1.1.1.1", "2.2.2.2/32"]),
+            &Value::set(["2.2.2.2", "1.1.1.1/32"])
+        ));
         assert!(!semantically_equal(&eq, &Value::set(["1.1.1.1"]), &Value::set(["1.1.1.1", "2.2.2.2"])));
         assert!(!semantically_equal(&eq, &Value::Null, &Value::set(Vec::<Value>::new())));
         assert!(!semantically_equal(&eq, &Value::Unknown, &Value::from("1.1.1.1")));
@@ -150,9 +156,11 @@ mod tests {
 
     #[test]
     fn reconcile_walks_attributes_and_blocks() {
-        let eq_attr = |name: &str| Attribute::string(name).optional().semantic_eq(|a: &Value, b: &Value| {
-            a.as_str().map(str::to_lowercase) == b.as_str().map(str::to_lowercase)
-        });
+        let eq_attr = |name: &str| {
+            Attribute::string(name).optional().semantic_eq(|a: &Value, b: &Value| {
+                a.as_str().map(str::to_lowercase) == b.as_str().map(str::to_lowercase)
+            })
+        };
         let block = Block::new()
             .attr(eq_attr("a"))
             .attr(Attribute::string("plain").optional())

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::schema::{Attribute, Block, Nesting, NestedBlock};
+use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::plugin::value::{AttrPath, Value};
 
 /// The block's name in configurations and state.

@@ -78,7 +78,9 @@ mod tests {
         assert!(run(&one_of(&["a", "b"]), "c".into()).has_errors());
         assert!(run(&int_between(0, 10), 10_i64.into()).is_empty());
         assert!(run(&int_between(0, 10), 11_i64.into()).has_errors());
-        assert!(run(&int_between(0, 10), Value::Number(crate::plugin::value::Number::from_f64(1.5).unwrap())).has_errors());
+        assert!(
+            run(&int_between(0, 10), Value::Number(crate::plugin::value::Number::from_f64(1.5).unwrap())).has_errors()
+        );
         let even = string("Odd length", |s| if s.len() % 2 == 0 { Ok(()) } else { Err("odd".into()) });
         assert!(run(&even, "ab".into()).is_empty());
         let diags = run(&each_element(even), Value::List(vec!["ab".into(), Value::Unknown, "abc".into()]));

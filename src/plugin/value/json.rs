@@ -11,8 +11,8 @@ use super::{AttrPath, Number, Type, Value, ValueError};
 
 /// Parses JSON bytes as a value of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
-    let json: Json = serde_json::from_slice(bytes)
-        .map_err(|e| ValueError::new(AttrPath::root(), format!("invalid JSON: {e}")))?;
+    let json: Json =
+        serde_json::from_slice(bytes).map_err(|e| ValueError::new(AttrPath::root(), format!("invalid JSON: {e}")))?;
     from_json(&json, ty)
 }
 
@@ -137,8 +137,7 @@ mod tests {
 
     #[test]
     fn dynamic_and_conversions() {
-        let value =
-            decode(br#"{"id":12,"extra":{"type":["list","number"],"value":[1,2.5]}}"#, &ty()).unwrap();
+        let value = decode(br#"{"id":12,"extra":{"type":["list","number"],"value":[1,2.5]}}"#, &ty()).unwrap();
         assert_eq!(value.get("id").as_str(), Some("12"));
         assert_eq!(value.get("extra").as_elements().unwrap().len(), 2);
     }

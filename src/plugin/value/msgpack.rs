@@ -103,9 +103,8 @@ fn to_msgpack(value: &Value, ty: &Type, path: &AttrPath) -> Result<Mp, ValueErro
 /// The concrete type of a value written where the schema says `dynamic`. Nulls, unknowns and empty collections
 /// carry no type information, so they are `dynamic`, which Terraform accepts for them.
 pub fn infer_type(value: &Value) -> Type {
-    let common = |items: &[Value]| {
-        items.iter().map(infer_type).find(|ty| *ty != Type::Dynamic).unwrap_or(Type::Dynamic)
-    };
+    let common =
+        |items: &[Value]| items.iter().map(infer_type).find(|ty| *ty != Type::Dynamic).unwrap_or(Type::Dynamic);
     match value {
         Value::Null | Value::Unknown => Type::Dynamic,
         Value::Bool(_) => Type::Bool,
@@ -320,7 +319,10 @@ mod tests {
         // An integral float and an integral string are integers.
         assert_eq!(decode(&[0xcb, 0x40, 0x59, 0, 0, 0, 0, 0, 0], &Type::Number).unwrap().as_i64(), Some(100));
         assert_eq!(decode(&[0xa3, b'1', b'0', b'0'], &Type::Number).unwrap().as_i64(), Some(100));
-        let inf = decode(&encode(&Value::Number(Number::from_f64(f64::INFINITY).unwrap()), &Type::Number).unwrap(), &Type::Number);
+        let inf = decode(
+            &encode(&Value::Number(Number::from_f64(f64::INFINITY).unwrap()), &Type::Number).unwrap(),
+            &Type::Number,
+        );
         assert!(inf.unwrap().as_number().unwrap().as_f64().is_infinite());
     }
 
@@ -354,15 +356,15 @@ mod tests {
     fn hostile_inputs_are_errors_not_panics() {
         let ty = sample_type();
         let inputs: Vec<Vec<u8>> = vec![
-            vec![0xdd, 0xff, 0xff, 0xff, 0xff],          // array of 4G elements, truncated
-            vec![0xdf, 0xff, 0xff, 0xff, 0xff],          // map of 4G entries, truncated
-            vec![0x91; 100_000],                         // very deep nesting
-            vec![0x80],                                  // empty map: attributes missing
-            vec![0x81, 0xa3, b'f', b'o', b'o', 0xc0],    // unknown attribute
-            vec![0x81, 0x01, 0xc0],                      // integer key
-            vec![0xc0, 0xc0],                            // trailing bytes
-            vec![0xa2, 0xff, 0xfe],                      // string at the root of an object
-            vec![0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1],    // NaN
+            vec![0xdd, 0xff, 0xff, 0xff, 0xff],       // array of 4G elements, truncated
+            vec![0xdf, 0xff, 0xff, 0xff, 0xff],       // map of 4G entries, truncated
+            vec![0x91; 100_000],                      // very deep nesting
+            vec![0x80],                               // empty map: attributes missing
+            vec![0x81, 0xa3, b'f', b'o', b'o', 0xc0], // unknown attribute
+            vec![0x81, 0x01, 0xc0],                   // integer key
+            vec![0xc0, 0xc0],                         // trailing bytes
+            vec![0xa2, 0xff, 0xfe],                   // string at the root of an object
+            vec![0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1], // NaN
         ];
         for input in inputs {
             assert!(decode(&input, &ty).is_err(), "{input:02x?} accepted");

@@ -30,11 +30,13 @@ impl Number {
         if value.is_nan() {
             return None;
         }
-        // 2^63 as f64 is the first value out of i64 range; the cast below is exact inside the range.
-        if value.fract() == 0.0 && value >= -9.223_372_036_854_775_808e18 && value < 9.223_372_036_854_775_808e18 {
+        // 2^63 and 2^64 are exact as f64; the casts below are exact inside these ranges.
+        const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+        const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+        if value.fract() == 0.0 && (-TWO_63..TWO_63).contains(&value) {
             return Some(Self(Repr::Int(value as i64)));
         }
-        if value.fract() == 0.0 && value >= 0.0 && value < 1.844_674_407_370_955_2e19 {
+        if value.fract() == 0.0 && (0.0..TWO_64).contains(&value) {
             return Some(Self(Repr::UInt(value as u64)));
         }
         Some(Self(Repr::Float(value)))

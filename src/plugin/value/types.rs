@@ -114,7 +114,9 @@ impl Type {
                     ("tuple", [Json::Array(elements)]) => {
                         Ok(Self::Tuple(elements.iter().map(Self::from_json).collect::<Result<_, _>>()?))
                     }
-                    ("list" | "set" | "map" | "object" | "tuple", _) => Err(invalid("wrong arguments for the type kind")),
+                    ("list" | "set" | "map" | "object" | "tuple", _) => {
+                        Err(invalid("wrong arguments for the type kind"))
+                    }
                     _ => Err(invalid("unknown type kind")),
                 }
             }
@@ -188,9 +190,16 @@ mod tests {
 
     #[test]
     fn bad_types_are_rejected() {
-        for bad in [json!("strung"), json!([]), json!(["list"]), json!(["list", "string", "x"]), json!(42),
-            json!(["object", ["a"]]), json!([1, "string"]), json!(["tuple", "string"])]
-        {
+        for bad in [
+            json!("strung"),
+            json!([]),
+            json!(["list"]),
+            json!(["list", "string", "x"]),
+            json!(42),
+            json!(["object", ["a"]]),
+            json!([1, "string"]),
+            json!(["tuple", "string"]),
+        ] {
             assert!(Type::from_json(&bad).is_err(), "{bad} accepted");
         }
         assert!(Type::from_json_bytes(b"\xff").is_err());

@@ -1,0 +1,25 @@
+//! The resource and data source types this provider serves. Adding one is one line here.
+
+use std::sync::Arc;
+
+use super::ProviderData;
+use crate::plugin::framework::{DataSource, Resource};
+
+/// Managed resource types.
+pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
+    vec![
+        Arc::new(crate::resources::frontend::FrontendResource::new(ovh_client::Protocol::Http)),
+        Arc::new(crate::resources::frontend::FrontendResource::new(ovh_client::Protocol::Tcp)),
+        Arc::new(crate::resources::frontend::FrontendResource::new(ovh_client::Protocol::Udp)),
+        Arc::new(crate::resources::refresh::Refresh),
+        Arc::new(crate::resources::failover_ip_attachment::FailoverIpAttachment),
+    ]
+}
+
+/// Data source types.
+pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
+    vec![
+        Arc::new(crate::resources::failover_ips::FailoverIps),
+        Arc::new(crate::resources::load_balancer::LoadBalancerSource),
+    ]
+}

@@ -1,0 +1,806 @@
+//! `ovhiplb_http_frontend`, `ovhiplb_tcp_frontend` and `ovhiplb_udp_frontend`: one implementation parameterised by
+//! the [`Protocol`], whose schema and API mapping hold only the fields the protocol has. Create is a POST, update a
+//! PUT in place with every writable field (so a value cleared in config is cleared in the API), delete a DELETE;
+//! the id is `service_name/frontend_id`.
+
+use async_trait::async_trait;
+use ovh_client::{Frontend as ApiFrontend, Protocol};
+
+use super::common::{
+    CallError, call, check_zone, empty_as_prior, format_id, get_string, get_strings,
+    invalid_import_id, ip_block_validator, ip_semantic_eq, normalize_ip, parse_id,
+    service_name_validator, string_list, string_set,
+};
+use crate::plugin::diag::Diagnostics;
+use crate::plugin::framework::validators::{each_element, int_between, string};
+use crate::plugin::framework::{Ctx, PlanChange, Resource};
+use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::value::{AttrPath, Type, Value};
+use crate::provider::ProviderData;
+
+/// The id form, for import errors.
+const ID_FORM: &str = "service_name/frontend_id";
+
+/// Highest port a frontend may listen on (OVH reserves the ports above).
+const MAX_PORT: u32 = 49151;
+
+/// A frontend resource type of one protocol.
+#[derive(Clone, Copy, Debug)]
+pub struct FrontendResource {
+    protocol: Protocol,
+}
+
+impl FrontendResource {
+    pub const fn new(protocol: Protocol) -> Self {
+        Self { protocol }
+    }
+
+    /// `HTTP`, `TCP` or `UDP`, for descriptions and messages.
+    fn label(self) -> &'static str {
+        match self.protocol {
+            Protocol::Http => "HTTP",
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+        }
+    }
+
+    /// HTTP and TCP frontends have source filters and SSL; UDP has neither.
+    fn has_ssl_and_sources(self) -> bool {
+        self.protocol != Protocol::Udp
+    }
+
+    fn is_http(self) -> bool {
+        self.protocol == Protocol::Http
+    }
+
+    fn block(self) -> Block {
+        let label = self.label();
+        let mut block = Block::new()
+            .markdown(format!(
+                "An {label} frontend of an OVHcloud IP Load Balancer: the port(s) and zone it listens on, its \
+                 dedicated failover IPs and default farm. Changes are pending until the configuration is deployed \
+                 (see `ovhiplb_refresh`)."
+            ))
+            .attr(
+                Attribute::string("id")
+                    .computed()
+                    .use_state_for_unknown()
+                    .markdown("`service_name/frontend_id`, e.g. `loadbalancer-0123abcd/12345`; the import id."),
+            )
+            .attr(
+                Attribute::string("service_name")
+                    .required()
+                    .requires_replace()
+                    .validate(service_name_validator())
+                    .markdown("The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`. Changing it \
+                               replaces the frontend."),
+            )
+            .attr(
+                Attribute::number("frontend_id")
+                    .computed()
+                    .use_state_for_unknown()
+                    .description("The frontend's id, assigned by OVH."),
+            )
+            .attr(Attribute::string("port").required().validate(string("Invalid port", check_port)).markdown(
+                format!(
+                    "The port(s) to listen on: a port (`80`), a range (`8000-8010`) or a comma-separated list of \
+                     those (`80,443,8000-8010`); each from 1 to {MAX_PORT}."
+                ),
+            ))
+            .attr(Attribute::string("zone").required().validate(string("Invalid zone", check_zone_syntax)).markdown(
+                "The zone to listen in: one of the load balancer's zones (e.g. `gra`) or `all`.",
+            ))
+            .attr(
+                Attribute::new("dedicated_ipfo", Type::set(Type::String))
+                    .optional()
+                    .validate(each_element(ip_block_validator()))
+                    .semantic_eq(ip_semantic_eq)
+                    .markdown(
+                        "Failover IPs (or blocks) the frontend listens on, instead of the load balancer's own \
+                         addresses. They must be routed to the load balancer (`ovhiplb_failover_ip_attachment`). \
+                         `203.0.113.7` and `203.0.113.7/32` are the same value.",
+                    ),
+            )
+            .attr(
+                Attribute::number("default_farm_id")
+                    .optional()
+                    .validate(int_between(1, i64::MAX))
+                    .description("The farm that receives traffic no route sends elsewhere."),
+            )
+            .attr(
+                Attribute::bool("disabled")
+                    .default(false)
+                    .description("Whether the frontend is disabled (it then does not listen). Defaults to false."),
+            )
+            .attr(Attribute::string("display_name").optional().description("A human-readable name."));
+        if self.has_ssl_and_sources() {
+            block = block
+                .attr(source_attribute(
+                    "allowed_source",
+                    "Only these IP blocks may connect (empty: everyone). Cannot be combined with `denied_source`.",
+                ))
+                .attr(source_attribute(
+                    "denied_source",
+                    "These IP blocks may not connect. Cannot be combined with `allowed_source`.",
+                ))
+                .attr(
+                    Attribute::number("default_ssl_id")
+                        .optional()
+                        .validate(int_between(1, i64::MAX))
+                        .description("The SSL certificate served when no SNI matches."),
+                )
+                .attr(
+                    Attribute::bool("ssl")
+                        .default(false)
+                        .description("Whether the frontend terminates SSL/TLS. Defaults to false."),
+                );
+        }
+        if self.is_http() {
+            block = block
+                .attr(
+                    Attribute::bool("hsts")
+                        .default(false)
+                        .description("Whether to send the HTTP Strict Transport Security header. Defaults to false."),
+                )
+                .attr(Attribute::new("http_header", Type::list(Type::String)).optional().markdown(
+                    "HTTP headers added to requests forwarded to the farms, e.g. `X-Forwarded-Port: %fp`.",
+                ))
+                .attr(Attribute::string("redirect_location").optional().markdown(
+                    "Redirect every request to this URL instead of forwarding it, e.g. `https://%host%path`.",
+                ));
+        }
+        block
+    }
+
+    /// The API object for a POST or PUT, from a planned state. Fields of other protocols stay unset (the client
+    /// sends only the protocol's fields anyway); IPs are sent in the CIDR form OVH stores.
+    fn api_from_state(self, planned: &Value) -> ApiFrontend {
+        let ips = |name| {
+            get_strings(planned, name).map(|ips| ips.iter().map(|ip| normalize_ip(ip)).collect())
+        };
+        let mut frontend = ApiFrontend {
+            port: get_string(planned, "port"),
+            zone: get_string(planned, "zone"),
+            display_name: get_string(planned, "display_name"),
+            default_farm_id: planned.get("default_farm_id").as_i64(),
+            dedicated_ipfo: ips("dedicated_ipfo"),
+            disabled: planned.get("disabled").as_bool(),
+            ..ApiFrontend::default()
+        };
+        if self.has_ssl_and_sources() {
+            frontend.allowed_source = ips("allowed_source");
+            frontend.denied_source = ips("denied_source");
+            frontend.default_ssl_id = planned.get("default_ssl_id").as_i64();
+            frontend.ssl = planned.get("ssl").as_bool();
+        }
+        if self.is_http() {
+            frontend.hsts = planned.get("hsts").as_bool();
+            frontend.http_header = get_strings(planned, "http_header");
+            frontend.redirect_location = get_string(planned, "redirect_location");
+        }
+        frontend
+    }
+
+    /// The state of a frontend as the API returned it. `prior` (the prior state, or the plan after a create) only
+    /// decides the form of empty collections, which the API gives as `[]` for a null config value.
+    fn state_from_api(
+        self,
+        service_name: &str,
+        frontend_id: i64,
+        api: &ApiFrontend,
+        prior: &Value,
+    ) -> Value {
+        let collection =
+            |name: &str, value: Value| (name.to_owned(), empty_as_prior(value, prior.get(name)));
+        let mut state = Value::object([
+            ("id", Value::from(format_id(service_name, frontend_id))),
+            ("service_name", Value::from(service_name)),
+            ("frontend_id", Value::from(frontend_id)),
+            ("port", Value::from(api.port.clone())),
+            ("zone", Value::from(api.zone.clone())),
+            ("default_farm_id", Value::from(api.default_farm_id)),
+            ("disabled", Value::from(api.disabled.unwrap_or(false))),
+            ("display_name", Value::from(api.display_name.clone())),
+        ]);
+        let mut put = |(name, value): (String, Value)| state.set_attr(name, value);
+        put(collection(
+            "dedicated_ipfo",
+            string_set(api.dedicated_ipfo.as_deref()),
+        ));
+        if self.has_ssl_and_sources() {
+            put(collection(
+                "allowed_source",
+                string_set(api.allowed_source.as_deref()),
+            ));
+            put(collection(
+                "denied_source",
+                string_set(api.denied_source.as_deref()),
+            ));
+            put(("default_ssl_id".to_owned(), Value::from(api.default_ssl_id)));
+            put(("ssl".to_owned(), Value::from(api.ssl.unwrap_or(false))));
+        }
+        if self.is_http() {
+            put(("hsts".to_owned(), Value::from(api.hsts.unwrap_or(false))));
+            put(collection(
+                "http_header",
+                string_list(api.http_header.as_deref()),
+            ));
+            put((
+                "redirect_location".to_owned(),
+                Value::from(api.redirect_location.clone()),
+            ));
+        }
+        state
+    }
+
+    /// `service_name` and `frontend_id` of a state, from its attributes or, failing that, its id.
+    fn identity(self, state: &Value, diags: &mut Diagnostics) -> Option<(String, i64)> {
+        if let (Some(service_name), Some(frontend_id)) = (
+            state.get("service_name").as_str(),
+            state.get("frontend_id").as_i64(),
+        ) {
+            return Some((service_name.to_owned(), frontend_id));
+        }
+        match state.get("id").as_str().map(parse_frontend_id) {
+            Some(Ok(identity)) => Some(identity),
+            Some(Err(reason)) => {
+                diags.error(format!("Invalid state of {}", self.type_name()), reason);
+                None
+            }
+            None => {
+                diags.error(
+                    format!("Invalid state of {}", self.type_name()),
+                    "The state has neither service_name and frontend_id nor an id.",
+                );
+                None
+            }
+        }
+    }
+
+    /// `on loadbalancer-x` or `loadbalancer-x/12`, for error summaries.
+    fn failure(self, action: &str, object: &str) -> String {
+        format!("Cannot {action} {} {object}", self.type_name())
+    }
+}
+
+/// An IP block set attribute (`allowed_source`, `denied_source`).
+fn source_attribute(name: &str, description: &str) -> Attribute {
+    Attribute::new(name, Type::set(Type::String))
+        .optional()
+        .validate(each_element(ip_block_validator()))
+        .semantic_eq(ip_semantic_eq)
+        .markdown(format!("{description} Bare IPs mean their `/32` (`/128`)."))
+}
+
+/// Parses `service_name/frontend_id`.
+fn parse_frontend_id(id: &str) -> Result<(String, i64), String> {
+    let (service_name, rest) = parse_id(id, ID_FORM)?;
+    super::common::check_service_name(service_name)?;
+    match rest.parse::<i64>() {
+        Ok(frontend_id) if frontend_id > 0 => Ok((service_name.to_owned(), frontend_id)),
+        _ => Err(format!(
+            "{id:?}: the frontend id {rest:?} is not a positive integer (expected {ID_FORM}, e.g. loadbalancer-0123abcd/12345)"
+        )),
+    }
+}
+
+/// Why `port` is not a valid frontend port specification, if it is not: a port, an increasing `a-b` range, or a
+/// comma-separated list of those, each from 1 to 49151.
+pub fn check_port(port: &str) -> Result<(), String> {
+    if port.is_empty() {
+        return Err(
+            "the port is empty: expected a port (80), a range (8000-8010) or a list (80,443)"
+                .to_owned(),
+        );
+    }
+    let number = |text: &str| -> Result<u32, String> {
+        match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_PORT).contains(&n) && text.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(n)
+            }
+            Ok(n) if text.bytes().all(|b| b.is_ascii_digit()) => Err(format!(
+                "port {n} in {port:?} is out of range: each port must be from 1 to {MAX_PORT}"
+            )),
+            _ => Err(format!(
+                "{text:?} in {port:?} is not a port number: expected a port (80), a range (8000-8010) or a \
+                 comma-separated list of those (80,443), without spaces"
+            )),
+        }
+    };
+    for item in port.split(',') {
+        match item.split_once('-') {
+            Some((low, high)) => {
+                let (low, high) = (number(low)?, number(high)?);
+                if low >= high {
+                    return Err(format!(
+                        "the range {item:?} in {port:?} must go from a lower to a higher port"
+                    ));
+                }
+            }
+            None => {
+                number(item)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Zone names are checked against the LB at plan time; statically only their shape.
+fn check_zone_syntax(zone: &str) -> Result<(), String> {
+    if zone.is_empty() || zone.trim() != zone {
+        Err(format!(
+            "{zone:?} is not a zone name: expected \"all\" or one of the load balancer's zones, e.g. gra"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a configured set holds at least one element (unknown counts as not known to be empty: skip).
+fn non_empty(value: &Value) -> bool {
+    value.as_elements().is_some_and(|items| !items.is_empty())
+}
+
+#[async_trait]
+impl Resource<ProviderData> for FrontendResource {
+    fn type_name(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Http => "ovhiplb_http_frontend",
+            Protocol::Tcp => "ovhiplb_tcp_frontend",
+            Protocol::Udp => "ovhiplb_udp_frontend",
+        }
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(self.block())
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if self.has_ssl_and_sources()
+            && non_empty(config.get("allowed_source"))
+            && non_empty(config.get("denied_source"))
+        {
+            diags.error_at(
+                &AttrPath::attr("denied_source"),
+                "Conflicting source filters",
+                "allowed_source and denied_source cannot both be set: OVH applies one or the other. Keep one.",
+            );
+        }
+    }
+
+    async fn modify_plan(
+        &self,
+        ctx: &Ctx<Option<&ProviderData>>,
+        plan: &mut PlanChange,
+        diags: &mut Diagnostics,
+    ) {
+        let Some(data) = ctx.data else { return };
+        let (Some(service_name), Some(zone)) = (
+            plan.planned.get("service_name").as_str(),
+            plan.planned.get("zone").as_str(),
+        ) else {
+            return;
+        };
+        // Only a new zone (or a new LB) needs checking: an unchanged plan costs no API call.
+        let unchanged = plan.prior.get("service_name").as_str() == Some(service_name)
+            && plan.prior.get("zone").as_str() == Some(zone);
+        if unchanged || zone == "all" {
+            return;
+        }
+        let fetched = data
+            .zones
+            .get_or_fetch(service_name, || {
+                call(ctx, data.client.list_zones(service_name))
+            })
+            .await;
+        match fetched {
+            Ok(zones) => check_zone(zone, &zones, service_name, &AttrPath::attr("zone"), diags),
+            Err(e) if e.is_not_found() => diags.push(
+                e.to_diagnostic(format!("No load balancer {service_name}"))
+                    .at(AttrPath::attr("service_name")),
+            ),
+            Err(e) => diags.warning(
+                format!(
+                    "Cannot check the zone of {} against {service_name}'s zones",
+                    self.type_name()
+                ),
+                format!("{e}. The zone is checked by OVH on apply."),
+            ),
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let service_name = planned.get("service_name").as_str()?;
+        let body = self.api_from_state(planned);
+        match call(
+            ctx,
+            ctx.data
+                .client
+                .create_frontend(service_name, self.protocol, &body),
+        )
+        .await
+        {
+            Ok(created) => match created.frontend_id {
+                Some(frontend_id) => {
+                    Some(self.state_from_api(service_name, frontend_id, &created, planned))
+                }
+                None => {
+                    diags.error(
+                        self.failure("create", &format!("on {service_name}")),
+                        "The API answered the creation without a frontendId, so the new frontend cannot be \
+                         tracked. Find it in the load balancer's frontends and import it.",
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                let mut diagnostic =
+                    e.to_diagnostic(self.failure("create", &format!("on {service_name}")));
+                if e.outcome_unknown() {
+                    // The client never retries a POST whose answer was lost, so nothing was created twice; but
+                    // this one may exist. Adopting it automatically would need a marker to recognise it (OVH
+                    // frontends have no client token): a later issue could list the frontends before the POST and
+                    // adopt the single new one with the planned port and zone.
+                    diagnostic.detail.push_str(&format!(
+                        " The request may have reached OVH: check the {} frontends of {service_name} on port {} \
+                         in zone {} and, if one was created, import it ({ID_FORM}) instead of applying again.",
+                        self.label(),
+                        body.port.as_deref().unwrap_or("?"),
+                        body.zone.as_deref().unwrap_or("?"),
+                    ));
+                }
+                diags.push(diagnostic);
+                None
+            }
+        }
+    }
+
+    async fn read(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let (service_name, frontend_id) = self.identity(state, diags)?;
+        match call(
+            ctx,
+            ctx.data
+                .client
+                .get_frontend(&service_name, self.protocol, frontend_id),
+        )
+        .await
+        {
+            Ok(api) => Some(self.state_from_api(&service_name, frontend_id, &api, state)),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => {
+                e.report(
+                    diags,
+                    self.failure("read", &format_id(&service_name, frontend_id)),
+                );
+                None
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        prior: &Value,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let (service_name, frontend_id) = self.identity(prior, diags)?;
+        let body = self.api_from_state(planned);
+        let outcome = call(
+            ctx,
+            ctx.data
+                .client
+                .update_frontend(&service_name, self.protocol, frontend_id, &body),
+        )
+        .await;
+        match outcome {
+            // The PUT answers nothing; the plan is what the frontend now is (the next read catches any change).
+            Ok(()) => Some(planned.clone()),
+            Err(e) => {
+                report_write(
+                    &e,
+                    diags,
+                    self.failure("update", &format_id(&service_name, frontend_id)),
+                );
+                None
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<&ProviderData>, prior: &Value, diags: &mut Diagnostics) {
+        let Some((service_name, frontend_id)) = self.identity(prior, diags) else {
+            return;
+        };
+        match call(
+            ctx,
+            ctx.data
+                .client
+                .delete_frontend(&service_name, self.protocol, frontend_id),
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => report_write(
+                &e,
+                diags,
+                self.failure("delete", &format_id(&service_name, frontend_id)),
+            ),
+        }
+    }
+
+    async fn import(
+        &self,
+        _ctx: &Ctx<&ProviderData>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        match parse_frontend_id(id) {
+            Ok((service_name, frontend_id)) => Some(Value::object([
+                ("id", Value::from(format_id(&service_name, frontend_id))),
+                ("service_name", Value::from(service_name)),
+                ("frontend_id", Value::from(frontend_id)),
+            ])),
+            Err(reason) => {
+                invalid_import_id(diags, self.type_name(), reason);
+                None
+            }
+        }
+    }
+}
+
+/// Reports a failed PUT or DELETE; when its outcome is unknown, says so (the next plan shows what happened).
+fn report_write(error: &CallError, diags: &mut Diagnostics, summary: String) {
+    let mut diagnostic = error.to_diagnostic(summary);
+    if error.outcome_unknown() {
+        diagnostic.detail.push_str(
+            " The change may have reached OVH; the next plan shows the frontend as it is.",
+        );
+    }
+    diags.push(diagnostic);
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const ALL: [Protocol; 3] = [Protocol::Http, Protocol::Tcp, Protocol::Udp];
+
+    #[test]
+    fn ports() {
+        for good in [
+            "80",
+            "1",
+            "49151",
+            "80,443",
+            "8000-8010",
+            "80,443,8000-8010",
+            "1-49151",
+        ] {
+            assert_eq!(check_port(good), Ok(()), "{good}");
+        }
+        let cases = [
+            ("", "empty"),
+            ("0", "port 0 in \"0\" is out of range"),
+            ("49152", "port 49152 in \"49152\" is out of range"),
+            ("80,70000", "port 70000 in \"80,70000\""),
+            ("90-80", "range \"90-80\""),
+            ("80-80", "range \"80-80\""),
+            ("80, 443", "\" 443\" in \"80, 443\" is not a port number"),
+            ("80,", "\"\" in \"80,\" is not a port number"),
+            ("http", "\"http\" in \"http\""),
+            ("+80", "not a port number"),
+            ("1-2-3", "not a port number"),
+        ];
+        for (bad, expected) in cases {
+            let err = check_port(bad).unwrap_err();
+            assert!(err.contains(expected), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn import_ids() {
+        assert_eq!(parse_frontend_id("lb/12"), Ok(("lb".to_owned(), 12)));
+        for bad in ["lb", "lb/x", "lb/0", "lb/-3", "/12", "lb/12/3"] {
+            let err = parse_frontend_id(bad).unwrap_err();
+            assert!(err.contains(ID_FORM), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn schemas_hold_only_the_protocols_fields() {
+        let names = |protocol| -> Vec<String> {
+            FrontendResource::new(protocol)
+                .block()
+                .attributes
+                .iter()
+                .map(|a| a.name.clone())
+                .collect()
+        };
+        let (http, tcp, udp) = (
+            names(Protocol::Http),
+            names(Protocol::Tcp),
+            names(Protocol::Udp),
+        );
+        assert_eq!(udp.len(), 9, "{udp:?}");
+        assert_eq!(tcp.len(), 13, "{tcp:?}");
+        assert_eq!(http.len(), 16, "{http:?}");
+        assert!(!udp.contains(&"ssl".to_owned()) && tcp.contains(&"ssl".to_owned()));
+        assert!(
+            !tcp.contains(&"hsts".to_owned()) && http.contains(&"redirect_location".to_owned())
+        );
+        for protocol in ALL {
+            assert_eq!(
+                FrontendResource::new(protocol).block().problems(),
+                Vec::<String>::new()
+            );
+        }
+    }
+
+    fn http_planned() -> Value {
+        Value::object([
+            ("id", Value::Unknown),
+            ("service_name", Value::from("lb")),
+            ("frontend_id", Value::Unknown),
+            ("port", Value::from("80,443")),
+            ("zone", Value::from("gra")),
+            (
+                "dedicated_ipfo",
+                Value::set(["203.0.113.7", "203.0.113.8/32"]),
+            ),
+            ("default_farm_id", Value::from(11_i64)),
+            ("disabled", Value::from(false)),
+            ("display_name", Value::Null),
+            ("allowed_source", Value::set(["10.0.0.0/8"])),
+            ("denied_source", Value::Null),
+            ("default_ssl_id", Value::Null),
+            ("ssl", Value::from(false)),
+            ("hsts", Value::from(true)),
+            ("http_header", Value::list(["X-A: 1"])),
+            ("redirect_location", Value::Null),
+        ])
+    }
+
+    fn sorted_ipfo(mut body: serde_json::Value) -> serde_json::Value {
+        if let Some(ips) = body
+            .get_mut("dedicatedIpfo")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            ips.sort_by_key(ToString::to_string);
+        }
+        body
+    }
+
+    #[test]
+    fn planned_state_to_api_bodies_per_protocol() {
+        let planned = http_planned();
+        let http = FrontendResource::new(Protocol::Http).api_from_state(&planned);
+        assert_eq!(
+            sorted_ipfo(http.create_body(Protocol::Http)),
+            json!({"port":"80,443","zone":"gra","dedicatedIpfo":["203.0.113.7/32","203.0.113.8/32"],
+                   "defaultFarmId":11,"disabled":false,"allowedSource":["10.0.0.0/8"],"ssl":false,"hsts":true,
+                   "httpHeader":["X-A: 1"]})
+        );
+        let update = sorted_ipfo(http.update_body(Protocol::Http));
+        for cleared in [
+            "displayName",
+            "deniedSource",
+            "defaultSslId",
+            "redirectLocation",
+        ] {
+            assert_eq!(
+                update[cleared],
+                serde_json::Value::Null,
+                "{cleared} must be sent as null to clear it"
+            );
+        }
+        // The same planned values through the UDP resource: only UDP's fields exist.
+        let udp = FrontendResource::new(Protocol::Udp).api_from_state(&planned);
+        assert_eq!(
+            sorted_ipfo(udp.update_body(Protocol::Udp)),
+            json!({"port":"80,443","zone":"gra","dedicatedIpfo":["203.0.113.7/32","203.0.113.8/32"],
+                   "defaultFarmId":11,"disabled":false,"displayName":null})
+        );
+        let tcp = FrontendResource::new(Protocol::Tcp).api_from_state(&planned);
+        assert_eq!(tcp.hsts, None);
+        assert_eq!(tcp.allowed_source, Some(vec!["10.0.0.0/8".to_owned()]));
+    }
+
+    #[test]
+    fn api_object_to_state_per_protocol() {
+        let api: ApiFrontend = serde_json::from_value(json!({
+            "frontendId": 42, "port": "80", "zone": "all", "displayName": null, "defaultFarmId": null,
+            "defaultSslId": null, "allowedSource": [], "deniedSource": null, "dedicatedIpfo": ["203.0.113.7/32"],
+            "disabled": true, "ssl": false, "hsts": false, "httpHeader": [], "redirectLocation": "https://x",
+            "vrackNetworkId": null, "vrackVrouterId": null
+        }))
+        .unwrap();
+        let prior = Value::object([("http_header", Value::list(Vec::<Value>::new()))]);
+        let http = FrontendResource::new(Protocol::Http).state_from_api("lb", 42, &api, &prior);
+        assert_eq!(http.get("id").as_str(), Some("lb/42"));
+        assert_eq!(http.get("frontend_id").as_i64(), Some(42));
+        assert_eq!(http.get("disabled").as_bool(), Some(true));
+        assert!(
+            http.get("allowed_source").is_null(),
+            "an empty API list is a null config"
+        );
+        assert_eq!(
+            http.get("http_header"),
+            &Value::list(Vec::<Value>::new()),
+            "`[]` in config stays `[]`"
+        );
+        assert_eq!(http.get("dedicated_ipfo"), &Value::set(["203.0.113.7/32"]));
+        assert_eq!(http.get("redirect_location").as_str(), Some("https://x"));
+        let udp = FrontendResource::new(Protocol::Udp).state_from_api("lb", 42, &api, &Value::Null);
+        let Value::Object(entries) = &udp else {
+            panic!("not an object")
+        };
+        assert_eq!(entries.len(), 9);
+        assert!(udp.get("ssl").is_null() && udp.get("hsts").is_null());
+        let tcp = FrontendResource::new(Protocol::Tcp).state_from_api("lb", 42, &api, &Value::Null);
+        assert_eq!(tcp.get("ssl").as_bool(), Some(false));
+        assert!(tcp.get("hsts").is_null());
+    }
+
+    #[test]
+    fn round_trip_of_every_protocol_keeps_the_plan() {
+        for protocol in ALL {
+            let resource = FrontendResource::new(protocol);
+            let ty = resource.block().value_type();
+            let Type::Object(attributes) = ty else {
+                panic!()
+            };
+            let planned = Value::Object(
+                attributes
+                    .keys()
+                    .map(|k| (k.clone(), http_planned().get(k).clone()))
+                    .collect(),
+            )
+            .with_attr("id", "lb/5".into())
+            .with_attr("frontend_id", 5_i64.into());
+            let mut api = resource.api_from_state(&planned);
+            api.frontend_id = Some(5);
+            let state = resource.state_from_api("lb", 5, &api, &planned);
+            // The framework keeps the planned form of IPs that are semantically equal.
+            let state =
+                crate::plugin::framework::semantic::reconcile(&resource.block(), &planned, state);
+            assert_eq!(state, planned, "{protocol}");
+        }
+    }
+
+    #[test]
+    fn source_filters_are_exclusive() {
+        let resource = FrontendResource::new(Protocol::Tcp);
+        let mut diags = Diagnostics::new();
+        let both = Value::object([
+            ("allowed_source", Value::set(["1.0.0.0/8"])),
+            ("denied_source", Value::set(["2.0.0.0/8"])),
+        ]);
+        resource.validate(&both, &mut diags);
+        assert_eq!(
+            diags.iter().next().and_then(|d| d.path.clone()),
+            Some(AttrPath::attr("denied_source"))
+        );
+        let mut diags = Diagnostics::new();
+        let one = Value::object([
+            ("allowed_source", Value::set(["1.0.0.0/8"])),
+            ("denied_source", Value::Set(vec![])),
+        ]);
+        resource.validate(&one, &mut diags);
+        assert!(diags.is_empty());
+    }
+}

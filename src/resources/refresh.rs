@@ -1,0 +1,920 @@
+//! `ovhiplb_refresh`: the "Apply configuration" step of an IP Load Balancer. Frontend, farm and route changes stay
+//! pending in OVH until the configuration is deployed (`POST /ipLoadbalancing/{sn}/refresh`). This resource shows
+//! the pending changes as `pending_changes`, so that changes made outside a run appear in `terraform plan` as an
+//! update of it, and deploys them on apply: after checking OVH's deploy conditions (naming what violates them),
+//! one refresh at a time per LB within the provider process and in the API, waiting for the task.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ovh_client::{Error, PendingChanges};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+use tokio::time::Instant;
+
+use super::common::{self, CallError};
+use super::deploy_check::{self, DeployProblem};
+use crate::plugin::diag::{Diagnostic, Diagnostics};
+use crate::plugin::framework::validators;
+use crate::plugin::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
+use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::value::{AttrPath, Type, Value};
+use crate::provider::ProviderData;
+
+/// The task action of a refresh.
+const REFRESH_ACTION: &str = "refreshIplb";
+
+/// The task statuses of a refresh still running.
+const RUNNING_STATUSES: [&str; 2] = ["todo", "doing"];
+
+/// Default limit of a deploy: OVH refreshes usually take seconds to a couple of minutes.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Pause after a refresh was refused as conflicting while no running refresh could be found (it ended between the
+/// two calls, or the API lists it late), before trying again.
+const CONFLICT_PAUSE: Duration = Duration::from_secs(1);
+
+/// The zone value that means every zone, as the API takes it.
+const ALL_ZONES: &str = "all";
+
+/// One lock per load balancer, shared by the whole provider process: refreshes of one LB never overlap within it.
+#[derive(Debug, Default)]
+pub struct RefreshLocks {
+    locks: Mutex<HashMap<String, Arc<AsyncMutex<()>>>>,
+}
+
+impl RefreshLocks {
+    /// Waits for, then holds, the lock of `service_name` until the guard is dropped.
+    pub async fn lock(&self, service_name: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            // A panic while holding this std mutex cannot leave the map inconsistent: recover it.
+            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(locks.entry(service_name.to_owned()).or_default())
+        };
+        lock.lock_owned().await
+    }
+}
+
+/// The `ovhiplb_refresh` resource type.
+#[derive(Debug, Default)]
+pub struct Refresh;
+
+const DESCRIPTION: &str = "Deploys the pending configuration changes of an IP Load Balancer (OVH's \"Apply \
+configuration\", `POST /ipLoadbalancing/{serviceName}/refresh`).\n\n\
+Changes to frontends, farms and routes stay pending in OVH until deployed. `pending_changes` is read from the API on \
+every refresh of the state, so changes made outside this Terraform run show up in `terraform plan` as an update of \
+this resource, and `terraform apply` deploys them. Applying also runs when `triggers` change.\n\n\
+Before deploying, the provider checks OVH's deploy conditions and names what violates them: at least one frontend; \
+every frontend has a route, a `redirect_location` or a `default_farm_id`; if the load balancer is in a vRack every \
+farm is in one of its vRack networks, otherwise no farm is in a vRack. Refreshes of one load balancer are \
+serialised (within the provider, and a refresh already running in the API is waited for); a failed refresh task is \
+reported at once with its details. Nothing is deployed, and no call made, when nothing is pending.\n\n\
+Wire it after the objects it deploys, so one `apply` creates everything then deploys once:\n\n\
+```hcl\n\
+resource \"ovhiplb_refresh\" \"deploy\" {\n  \
+service_name = \"loadbalancer-0123abcd\"\n  \
+triggers = {\n    \
+frontends = sha1(jsonencode([ovhiplb_http_frontend.web, ovhiplb_tcp_frontend.db]))\n  \
+}\n  \
+depends_on = [ovhiplb_http_frontend.web, ovhiplb_tcp_frontend.db]\n\
+}\n\
+```\n\n\
+Destroying this resource changes nothing in the API. Destroying frontends leaves their deletion pending: the next \
+`terraform plan` shows it as an update of this resource (when it still exists), or deploy it another way.";
+
+#[async_trait]
+impl Resource<ProviderData> for Refresh {
+    fn type_name(&self) -> &'static str {
+        "ovhiplb_refresh"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new()
+                .markdown(DESCRIPTION)
+                .attr(
+                    Attribute::string("id")
+                        .computed()
+                        .use_state_for_unknown()
+                        .markdown("`service_name`, or `service_name/zone` when `zone` is set."),
+                )
+                .attr(
+                    Attribute::string("service_name")
+                        .required()
+                        .requires_replace()
+                        .validate(common::service_name_validator())
+                        .markdown("The internal name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
+                )
+                .attr(
+                    Attribute::string("zone")
+                        .optional()
+                        .requires_replace()
+                        .validate(validators::string("Invalid zone", check_id_part))
+                        .markdown(
+                            "Deploy only this zone (e.g. `gra`); unset or `all` deploys every zone. `pending_changes` \
+                             then counts this zone only.",
+                        ),
+                )
+                .attr(Attribute::new("triggers", Type::map(Type::String)).optional().markdown(
+                    "Arbitrary strings; any change deploys again on the next apply. Build them from the objects \
+                     this deploy covers, e.g. `sha1(jsonencode([...]))` of the frontends.",
+                ))
+                .attr(Attribute::number("pending_changes").computed().markdown(
+                    "How many configuration changes are waiting to be deployed (in `zone`, or in every zone), as \
+                     `GET /ipLoadbalancing/{serviceName}/pendingChanges` reports them. More than zero after a \
+                     refresh of the state plans an update that deploys them.",
+                )),
+        )
+    }
+
+    fn timeouts(&self) -> Option<TimeoutDefaults> {
+        Some(TimeoutDefaults {
+            create: Some(DEFAULT_TIMEOUT),
+            update: Some(DEFAULT_TIMEOUT),
+            ..Default::default()
+        })
+    }
+
+    async fn modify_plan(
+        &self,
+        ctx: &Ctx<Option<&ProviderData>>,
+        plan: &mut PlanChange,
+        diags: &mut Diagnostics,
+    ) {
+        if let Some(target) = Target::from_value(&plan.planned) {
+            plan.planned.set_attr("id", Value::from(target.id()));
+            if plan.planned.get("zone") != plan.prior.get("zone") {
+                check_zone_exists(ctx, &target, diags).await;
+            }
+        }
+        if plan.is_create() {
+            // Unknown until applied: other resources of the same apply may add changes.
+            return;
+        }
+        if plan.planned.get("triggers") != plan.prior.get("triggers") {
+            plan.planned.set_attr("pending_changes", Value::Unknown);
+        } else if plan
+            .prior
+            .get("pending_changes")
+            .as_i64()
+            .is_some_and(|n| n > 0)
+        {
+            // Changes made outside this run: planning their deployment is what makes them visible.
+            plan.planned.set_attr("pending_changes", Value::from(0_i64));
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        self.apply(ctx, planned, "create", diags).await
+    }
+
+    async fn read(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let target = target_or_error(state, diags)?;
+        let changes =
+            match common::call(ctx, ctx.data.client.pending_changes(&target.service_name)).await {
+                Ok(changes) => changes,
+                // The load balancer is gone, and this resource with it.
+                Err(e) if e.is_not_found() => return None,
+                Err(e) => {
+                    e.report(
+                        diags,
+                        format!("Cannot read the pending changes of {}", target.label()),
+                    );
+                    return None;
+                }
+            };
+        let count = target.count(&changes);
+        Some(target.state(state.get("triggers").clone(), Value::from(count)))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        _prior: &Value,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        self.apply(ctx, planned, "update", diags).await
+    }
+
+    async fn delete(&self, _ctx: &Ctx<&ProviderData>, _prior: &Value, _diags: &mut Diagnostics) {
+        // A deploy cannot be undone: forgetting the resource is all there is to do.
+    }
+
+    async fn import(
+        &self,
+        _ctx: &Ctx<&ProviderData>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        match Target::parse_id(id) {
+            Ok(target) => Some(target.state(Value::Null, Value::Null)),
+            Err(reason) => {
+                let expected = "expected service_name or service_name/zone, e.g. loadbalancer-0123abcd or \
+                                loadbalancer-0123abcd/gra";
+                common::invalid_import_id(
+                    diags,
+                    self.type_name(),
+                    format!("{id:?}: {reason}; {expected}."),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Refresh {
+    /// Create and update: deploy what is pending, then return the state with the pending changes re-read.
+    async fn apply(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        planned: &Value,
+        operation: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let target = target_or_error(planned, diags)?;
+        let remaining = match deploy(ctx, &target).await {
+            Ok(remaining) => remaining,
+            Err(failure) => {
+                diags.push(failure.into_diagnostic(&target, operation));
+                return None;
+            }
+        };
+        let pending = match planned.get("pending_changes").as_i64() {
+            // Changes made between the deploy and the re-read: keep the plan's promise, the next refresh of the
+            // state shows them.
+            Some(promised) if promised != remaining => {
+                tracing::warn!(lb = %target.label(), remaining, "changes were made while deploying");
+                promised
+            }
+            _ => remaining,
+        };
+        Some(target.state(planned.get("triggers").clone(), Value::from(pending)))
+    }
+}
+
+/// Deploys `target` if anything is pending; returns the pending changes left afterwards.
+async fn deploy(ctx: &Ctx<&ProviderData>, target: &Target) -> Result<i64, Failure> {
+    let data = ctx.data;
+    let _lock = ctx
+        .run(data.refresh_locks.lock(&target.service_name))
+        .await
+        .map_err(|why| Failure::Call {
+            during: "waiting for another deploy of it by this provider",
+            error: CallError::Interrupted(why),
+        })?;
+    let client = &data.client;
+    let sn = target.service_name.as_str();
+    let mut conditions_checked = false;
+    loop {
+        let pending = target.count(
+            &call(
+                ctx,
+                "reading its pending changes",
+                client.pending_changes(sn),
+            )
+            .await?,
+        );
+        if pending == 0 {
+            return Ok(0);
+        }
+        // A refresh started elsewhere may deploy these very changes: wait for it, then look again.
+        if wait_for_running_refreshes(ctx, target).await? {
+            continue;
+        }
+        if !conditions_checked {
+            let snapshot = call(
+                ctx,
+                "reading its configuration",
+                deploy_check::snapshot(client, sn),
+            )
+            .await?;
+            let problems = deploy_check::problems(&snapshot);
+            if !problems.is_empty() {
+                return Err(Failure::Conditions(problems));
+            }
+            conditions_checked = true;
+        }
+        let task = match call(
+            ctx,
+            "starting the refresh",
+            client.refresh(sn, target.zone.as_deref()),
+        )
+        .await
+        {
+            Ok(task) => task,
+            Err(Failure::Call {
+                error: CallError::Api(error),
+                ..
+            }) if is_conflict(&error) => {
+                tracing::info!(lb = %target.label(), %error, "a refresh started meanwhile; waiting for it");
+                if !wait_for_running_refreshes(ctx, target).await? {
+                    let pause = ctx.run(tokio::time::sleep(CONFLICT_PAUSE)).await;
+                    pause.map_err(|why| Failure::Call {
+                        during: "waiting to retry the refresh",
+                        error: CallError::Interrupted(why),
+                    })?;
+                }
+                continue;
+            }
+            Err(failure) => return Err(failure),
+        };
+        wait_task(ctx, sn, task.id).await?;
+        return Ok(target.count(
+            &call(
+                ctx,
+                "reading its pending changes",
+                client.pending_changes(sn),
+            )
+            .await?,
+        ));
+    }
+}
+
+/// Waits for every refresh of the LB the API lists as running (not only ours: one at a time per LB). Their
+/// failure is not ours to report: what they left pending is deployed by the caller. Returns whether there was any.
+async fn wait_for_running_refreshes(
+    ctx: &Ctx<&ProviderData>,
+    target: &Target,
+) -> Result<bool, Failure> {
+    let client = &ctx.data.client;
+    let sn = target.service_name.as_str();
+    let mut running = Vec::new();
+    for status in RUNNING_STATUSES {
+        let listing = client.list_iplb_tasks(sn, Some(REFRESH_ACTION), Some(status));
+        running.extend(call(ctx, "listing its running refreshes", listing).await?);
+    }
+    for task_id in &running {
+        match wait_task(ctx, sn, *task_id).await {
+            Ok(()) => {}
+            Err(Failure::Call {
+                error: CallError::Api(error @ Error::TaskFailed { .. }),
+                ..
+            }) => {
+                tracing::warn!(lb = %target.label(), %error, "a refresh started elsewhere failed");
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+    Ok(!running.is_empty())
+}
+
+/// Waits for refresh task `task_id` until the operation's deadline, or its cancellation. The client's own wait
+/// (rather than [`Ctx::run`]) reports a timeout with the task and its last status.
+async fn wait_task(
+    ctx: &Ctx<&ProviderData>,
+    service_name: &str,
+    task_id: i64,
+) -> Result<(), Failure> {
+    // Without a deadline the wait is bounded by Stop only.
+    let deadline = ctx
+        .deadline()
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
+    ctx.data
+        .client
+        .wait_iplb_task(service_name, task_id, deadline, ctx.cancellation())
+        .await
+        .map(drop)
+        .map_err(|error| Failure::Call {
+            during: "waiting for its refresh task",
+            error: CallError::Api(error),
+        })
+}
+
+/// Runs one API call under the operation's deadline and Stop; `during` says what it was for.
+async fn call<T>(
+    ctx: &Ctx<&ProviderData>,
+    during: &'static str,
+    future: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Failure> {
+    common::call(ctx, future)
+        .await
+        .map_err(|error| Failure::Call { during, error })
+}
+
+fn is_conflict(error: &Error) -> bool {
+    error.api_error().is_some_and(|e| e.status == 409)
+}
+
+/// Plan-time check of a configured zone against the LB's zones, when the provider is configured. The zones come
+/// from the provider-wide cache the frontends share; when they cannot be read, apply reports the problem instead.
+async fn check_zone_exists(
+    ctx: &Ctx<Option<&ProviderData>>,
+    target: &Target,
+    diags: &mut Diagnostics,
+) {
+    let (Some(data), Some(zone)) = (ctx.data, target.zone.as_deref()) else {
+        return;
+    };
+    let sn = target.service_name.as_str();
+    let fetch = data
+        .zones
+        .get_or_fetch(sn, || common::call(ctx, data.client.list_zones(sn)));
+    match fetch.await {
+        Ok(zones) => common::check_zone(zone, &zones, sn, &AttrPath::attr("zone"), diags),
+        Err(error) => tracing::debug!(lb = sn, %error, "zones unavailable at plan time"),
+    }
+}
+
+/// Why a deploy did not happen.
+#[derive(Debug)]
+enum Failure {
+    /// An API call failed, or was interrupted, while doing `during`.
+    Call {
+        during: &'static str,
+        error: CallError,
+    },
+    /// The configuration breaks OVH's deploy conditions; nothing was sent.
+    Conditions(Vec<DeployProblem>),
+}
+
+impl Failure {
+    fn into_diagnostic(self, target: &Target, operation: &str) -> Diagnostic {
+        let lb = target.label();
+        match self {
+            Self::Conditions(problems) => {
+                let list: Vec<String> = problems.iter().map(|p| format!("- {p}")).collect();
+                let summary = match problems.as_slice() {
+                    [only] => format!("Cannot deploy {lb}: {only}"),
+                    _ => format!(
+                        "Cannot deploy {lb}: {} deploy conditions are not met",
+                        problems.len()
+                    ),
+                };
+                Diagnostic::error(
+                    summary,
+                    format!(
+                        "OVH refuses to deploy a configuration that breaks its deploy conditions, so no refresh \
+                         was started. Fix these first:\n{}",
+                        list.join("\n")
+                    ),
+                )
+            }
+            Self::Call {
+                during,
+                error: CallError::Api(error @ Error::TaskFailed { .. }),
+            } => Diagnostic::error(
+                format!("Deploying {lb} failed"),
+                format!(
+                    "The refresh task failed while {during}: {error}. The changes are still pending."
+                ),
+            ),
+            Self::Call {
+                during,
+                error: CallError::Api(error @ Error::Timeout { .. }),
+            } => Diagnostic::error(
+                format!("Deploying {lb} timed out"),
+                format!(
+                    "Gave up while {during}: {error}. The limit is set by timeouts.{operation}; the refresh may \
+                     still complete in OVH, so refresh the state before retrying."
+                ),
+            ),
+            Self::Call { during, error } => {
+                error.to_diagnostic(format!("Cannot deploy {lb}: failed while {during}"))
+            }
+        }
+    }
+}
+
+/// What a refresh resource deploys: an LB, and optionally one zone of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Target {
+    service_name: String,
+    zone: Option<String>,
+}
+
+impl Target {
+    /// From a config, plan or state value; `None` while `service_name` or `zone` are unknown.
+    fn from_value(value: &Value) -> Option<Self> {
+        let service_name = value.get("service_name").as_str()?.to_owned();
+        let zone = match value.get("zone") {
+            Value::Null => None,
+            Value::String(zone) => Some(zone.clone()),
+            _ => return None,
+        };
+        Some(Self { service_name, zone })
+    }
+
+    fn parse_id(id: &str) -> Result<Self, String> {
+        let (service_name, zone) = match id.split_once('/') {
+            Some((service_name, zone)) => (service_name, Some(zone)),
+            None => (id, None),
+        };
+        check_id_part(service_name).map_err(|e| format!("the service name {e}"))?;
+        if let Some(zone) = zone {
+            check_id_part(zone).map_err(|e| format!("the zone {e}"))?;
+        }
+        Ok(Self {
+            service_name: service_name.to_owned(),
+            zone: zone.map(str::to_owned),
+        })
+    }
+
+    fn id(&self) -> String {
+        match &self.zone {
+            Some(zone) => format!("{}/{zone}", self.service_name),
+            None => self.service_name.clone(),
+        }
+    }
+
+    /// For messages: `loadbalancer-x` or `loadbalancer-x (zone gra)`.
+    fn label(&self) -> String {
+        match &self.zone {
+            Some(zone) => format!("{} (zone {zone})", self.service_name),
+            None => self.service_name.clone(),
+        }
+    }
+
+    /// The pending changes this target covers.
+    fn count(&self, changes: &[PendingChanges]) -> i64 {
+        changes
+            .iter()
+            .filter(|c| match self.zone.as_deref() {
+                None => true,
+                Some(zone) => {
+                    zone.eq_ignore_ascii_case(ALL_ZONES) || zone.eq_ignore_ascii_case(&c.zone)
+                }
+            })
+            .map(|c| c.number.max(0))
+            .sum()
+    }
+
+    fn state(&self, triggers: Value, pending_changes: Value) -> Value {
+        Value::object([
+            ("id", Value::from(self.id())),
+            ("service_name", Value::from(self.service_name.as_str())),
+            (
+                "zone",
+                self.zone.as_deref().map_or(Value::Null, Value::from),
+            ),
+            ("triggers", triggers),
+            ("pending_changes", pending_changes),
+        ])
+    }
+}
+
+fn target_or_error(value: &Value, diags: &mut Diagnostics) -> Option<Target> {
+    let target = Target::from_value(value);
+    if target.is_none() {
+        diags.error(
+            "Invalid ovhiplb_refresh state",
+            "service_name and zone must be known strings here; this is a bug in the provider.",
+        );
+    }
+    target
+}
+
+/// A service name or zone: non-empty, no `/` (it separates them in the id), no white space.
+fn check_id_part(text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        Err("must not be empty".to_owned())
+    } else if text.contains('/') {
+        Err(format!("{text:?} must not contain '/'"))
+    } else if text.chars().any(char::is_whitespace) {
+        Err(format!("{text:?} must not contain white space"))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::framework::ManagedResource;
+
+    fn changes(list: &[(&str, i64)]) -> Vec<PendingChanges> {
+        list.iter()
+            .map(|(zone, number)| PendingChanges {
+                zone: (*zone).to_owned(),
+                number: *number,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ids_round_trip_and_bad_ids_are_explained() {
+        let lb = Target::parse_id("loadbalancer-1").unwrap();
+        assert_eq!(
+            (lb.id(), lb.zone.clone()),
+            ("loadbalancer-1".to_owned(), None)
+        );
+        let zoned = Target::parse_id("loadbalancer-1/gra").unwrap();
+        assert_eq!(zoned.zone.as_deref(), Some("gra"));
+        assert_eq!(zoned.id(), "loadbalancer-1/gra");
+        assert_eq!(
+            Target::parse_id("").unwrap_err(),
+            "the service name must not be empty"
+        );
+        assert_eq!(
+            Target::parse_id("lb/").unwrap_err(),
+            "the zone must not be empty"
+        );
+        assert!(
+            Target::parse_id("lb/gra/x")
+                .unwrap_err()
+                .contains("must not contain '/'")
+        );
+        assert!(
+            Target::parse_id("lb 1")
+                .unwrap_err()
+                .contains("white space")
+        );
+    }
+
+    #[test]
+    fn pending_changes_are_counted_per_zone() {
+        let list = changes(&[("gra", 2), ("rbx", 3)]);
+        let all = Target {
+            service_name: "lb".into(),
+            zone: None,
+        };
+        assert_eq!(all.count(&list), 5);
+        assert_eq!(
+            Target {
+                zone: Some("all".into()),
+                ..all.clone()
+            }
+            .count(&list),
+            5
+        );
+        assert_eq!(
+            Target {
+                zone: Some("GRA".into()),
+                ..all.clone()
+            }
+            .count(&list),
+            2
+        );
+        assert_eq!(
+            Target {
+                zone: Some("sbg".into()),
+                ..all.clone()
+            }
+            .count(&list),
+            0
+        );
+        assert_eq!(all.count(&[]), 0);
+    }
+
+    #[test]
+    fn schema_is_valid_and_has_timeouts() {
+        let managed = ManagedResource::new(Arc::new(Refresh) as Arc<dyn Resource<ProviderData>>);
+        assert_eq!(managed.schema().block.problems(), Vec::<String>::new());
+        assert!(managed.schema().block.nested_block("timeouts").is_some());
+    }
+
+    fn prior(pending: i64, trigger: &str) -> Value {
+        Target {
+            service_name: "lb".into(),
+            zone: None,
+        }
+        .state(
+            Value::map([("t", Value::from(trigger))]),
+            Value::from(pending),
+        )
+    }
+
+    async fn plan_from(prior: Value, trigger: &str) -> Value {
+        let planned = prior
+            .clone()
+            .with_attr("triggers", Value::map([("t", Value::from(trigger))]));
+        let mut change = PlanChange {
+            prior,
+            config: planned.clone(),
+            planned,
+            requires_replace: Vec::new(),
+        };
+        let ctx = Ctx::new(None, Default::default());
+        Refresh
+            .modify_plan(&ctx, &mut change, &mut Diagnostics::new())
+            .await;
+        change.planned
+    }
+
+    #[tokio::test]
+    async fn plan_deploys_pending_changes_and_trigger_changes() {
+        // Nothing pending, same triggers: no change.
+        let quiet = plan_from(prior(0, "a"), "a").await;
+        assert_eq!(quiet, prior(0, "a"));
+        // Pending changes made elsewhere: an update promising none left.
+        let pending = plan_from(prior(3, "a"), "a").await;
+        assert_eq!(pending.get("pending_changes").as_i64(), Some(0));
+        // New triggers: an update; what is left is known only after the apply.
+        let triggered = plan_from(prior(0, "a"), "b").await;
+        assert!(triggered.get("pending_changes").is_unknown());
+        assert_eq!(triggered.get("id").as_str(), Some("lb"));
+    }
+
+    #[tokio::test]
+    async fn the_lock_serialises_one_lb_only() {
+        let locks = RefreshLocks::default();
+        let held = locks.lock("lb-1").await;
+        // Another LB is not blocked.
+        let other = tokio::time::timeout(Duration::from_millis(50), locks.lock("lb-2")).await;
+        assert!(other.is_ok());
+        // The same LB waits until the first guard is dropped.
+        let same = tokio::time::timeout(Duration::from_millis(50), locks.lock("lb-1")).await;
+        assert!(same.is_err());
+        drop(held);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), locks.lock("lb-1"))
+                .await
+                .is_ok()
+        );
+    }
+
+    /// Deploys against the simulator, in process: what Terraform cannot show deterministically.
+    mod against_the_simulator {
+        use ovh_api_sim::{Fixture, SimConfig, Simulator};
+        use serde_json::json;
+        use tokio_util::sync::CancellationToken;
+
+        use super::*;
+
+        const LB: &str = "loadbalancer-0123abcd";
+
+        /// An LB with one valid frontend and a change pending on it.
+        async fn sim(task: Duration) -> Simulator {
+            let fixture: Fixture = serde_json::from_value(json!({
+                "credentials": [{"application_key": "AK", "application_secret": "AS", "consumer_key": "CK"}],
+                "load_balancers": [{"service_name": LB, "zones": ["gra"]}],
+                "farms": [{"service_name": LB, "protocol": "tcp", "farm_id": 11, "zone": "gra", "port": 80}],
+                "frontends": [{"service_name": LB, "protocol": "tcp", "frontend_id": 100, "port": "80",
+                               "zone": "gra", "defaultFarmId": 11}]
+            }))
+            .unwrap();
+            let sim = Simulator::start(SimConfig {
+                fixture,
+                task_duration: task,
+                ..SimConfig::default()
+            })
+            .await
+            .unwrap();
+            let client = client(&sim);
+            let mut current = client
+                .get_frontend(LB, ovh_client::Protocol::Tcp, 100)
+                .await
+                .unwrap();
+            current.display_name = Some("changed".into());
+            client
+                .update_frontend(LB, ovh_client::Protocol::Tcp, 100, &current)
+                .await
+                .unwrap();
+            sim
+        }
+
+        fn client(sim: &Simulator) -> ovh_client::Client {
+            let input = ovh_client::ConfigInput {
+                endpoint: Some(sim.base_url()),
+                application_key: Some("AK".into()),
+                application_secret: Some("AS".into()),
+                consumer_key: Some("CK".into()),
+                ..Default::default()
+            };
+            let config = ovh_client::resolve(&input, &|_| None, &[]).unwrap();
+            let fast = ovh_client::PollPolicy {
+                initial: Duration::from_millis(10),
+                factor: 1.0,
+                max: Duration::from_millis(10),
+            };
+            ovh_client::Client::new(
+                config,
+                ovh_client::ClientOptions {
+                    poll: fast,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        }
+
+        fn data(sim: &Simulator) -> ProviderData {
+            ProviderData {
+                client: client(sim),
+                zones: Default::default(),
+                refresh_locks: Default::default(),
+            }
+        }
+
+        fn refreshes(sim: &Simulator) -> Vec<Option<u16>> {
+            sim.requests()
+                .iter()
+                .filter(|r| r.method == "POST" && r.path.ends_with("/refresh"))
+                .map(|r| r.status)
+                .collect()
+        }
+
+        fn target() -> Target {
+            Target {
+                service_name: LB.into(),
+                zone: None,
+            }
+        }
+
+        #[tokio::test]
+        async fn concurrent_deploys_of_one_lb_send_one_refresh() {
+            let sim = sim(Duration::from_millis(200)).await;
+            let data = data(&sim);
+            let ctx = Ctx::new(&data, CancellationToken::new())
+                .with_timeout(Duration::from_secs(20), "timeouts.create");
+            let target = target();
+            let (first, second) = tokio::join!(deploy(&ctx, &target), deploy(&ctx, &target));
+            assert_eq!((first.unwrap(), second.unwrap()), (0, 0));
+            // The second waited for the first (the lock), then found nothing pending: no conflicting POST.
+            assert_eq!(refreshes(&sim), vec![Some(200)]);
+        }
+
+        #[tokio::test]
+        async fn a_refresh_started_elsewhere_meanwhile_is_waited_for() {
+            let sim = sim(Duration::from_millis(600)).await;
+            // Slow down the check before the POST, and start a refresh from "another process" meanwhile.
+            let slow: ovh_api_sim::FaultRule = serde_json::from_value(
+                json!({"method": "GET", "path": "/ipLoadbalancing/*", "kind": "latency", "ms": 400, "times": 1}),
+            )
+            .unwrap();
+            sim.add_faults(vec![slow]).unwrap();
+            let data = data(&sim);
+            let other = client(&sim);
+            let ctx = Ctx::new(&data, CancellationToken::new())
+                .with_timeout(Duration::from_secs(20), "timeouts.create");
+            let elsewhere = async {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                other.refresh(LB, None).await.unwrap()
+            };
+            let target = target();
+            let (deployed, _) = tokio::join!(deploy(&ctx, &target), elsewhere);
+            assert_eq!(deployed.unwrap(), 0);
+            // Ours was refused while the other ran; it then waited and found everything deployed.
+            assert_eq!(refreshes(&sim), vec![Some(200), Some(409)]);
+        }
+
+        #[tokio::test]
+        async fn nothing_pending_means_a_single_call() {
+            let sim = sim(Duration::from_millis(50)).await;
+            let data = data(&sim);
+            let ctx = Ctx::new(&data, CancellationToken::new())
+                .with_timeout(Duration::from_secs(20), "timeouts.create");
+            assert_eq!(deploy(&ctx, &target()).await.unwrap(), 0);
+            let before = sim.requests().len();
+            assert_eq!(deploy(&ctx, &target()).await.unwrap(), 0);
+            let after = sim.requests();
+            assert_eq!(after.len(), before + 1, "{:#?}", &after[before..]);
+            assert!(after[before].path.ends_with("/pendingChanges"));
+        }
+
+        #[tokio::test]
+        async fn an_unknown_zone_is_refused_at_plan_time() {
+            let sim = sim(Duration::from_millis(50)).await;
+            let data = data(&sim);
+            let ctx = Ctx::new(Some(&data), CancellationToken::new());
+            let plan = |zone: &str| {
+                let config = Target {
+                    service_name: LB.into(),
+                    zone: Some(zone.into()),
+                }
+                .state(Value::Null, Value::Null);
+                PlanChange {
+                    prior: Value::Null,
+                    planned: config.clone(),
+                    config,
+                    requires_replace: Vec::new(),
+                }
+            };
+            let mut diags = Diagnostics::new();
+            Refresh
+                .modify_plan(&ctx, &mut plan("GRA"), &mut diags)
+                .await;
+            Refresh
+                .modify_plan(&ctx, &mut plan("all"), &mut diags)
+                .await;
+            assert!(diags.is_empty(), "{diags:?}");
+            Refresh
+                .modify_plan(&ctx, &mut plan("sbg"), &mut diags)
+                .await;
+            let error = diags.iter().next().expect("an error");
+            assert_eq!(
+                error.path.as_ref().map(ToString::to_string).as_deref(),
+                Some("zone")
+            );
+            // One zone call for the three plans: the cache is shared.
+            let zone_calls = sim
+                .requests()
+                .iter()
+                .filter(|r| r.path.ends_with("/zone"))
+                .count();
+            assert_eq!(zone_calls, 1);
+        }
+    }
+}
