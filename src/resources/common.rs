@@ -369,6 +369,35 @@ pub fn check_zone(
     );
 }
 
+/// Test helpers for resources that run against the in-process simulator.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::time::Duration;
+
+    /// A client of the simulator at `base_url` with its `AK`/`AS`/`CK` credentials and fast task polls.
+    pub(crate) fn sim_client(base_url: String) -> ovh_client::Client {
+        let input = ovh_client::ConfigInput {
+            endpoint: Some(base_url),
+            application_key: Some("AK".into()),
+            application_secret: Some("AS".into()),
+            consumer_key: Some("CK".into()),
+            ..Default::default()
+        };
+        let config =
+            ovh_client::resolve(&input, &|_| None, &[]).expect("simulator settings resolve");
+        let fast = Duration::from_millis(10);
+        let options = ovh_client::ClientOptions {
+            poll: ovh_client::PollPolicy {
+                initial: fast,
+                factor: 1.0,
+                max: fast,
+            },
+            ..Default::default()
+        };
+        ovh_client::Client::new(config, options).expect("the client builds")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

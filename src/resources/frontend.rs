@@ -804,3 +804,215 @@ mod tests {
         assert!(diags.is_empty());
     }
 }
+
+/// The operations against the in-process simulator: what Terraform cannot easily show (lost answers, call counts).
+#[cfg(test)]
+mod sim_tests {
+    use std::time::Duration;
+
+    use ovh_api_sim::{Fixture, SimConfig, Simulator};
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::resources::common::testing::sim_client;
+
+    const LB: &str = "loadbalancer-0123abcd";
+
+    async fn setup() -> (Simulator, ProviderData) {
+        let fixture: Fixture = serde_json::from_value(json!({
+            "credentials": [{"application_key": "AK", "application_secret": "AS", "consumer_key": "CK"}],
+            "load_balancers": [{"service_name": LB, "zones": ["gra", "rbx"]}],
+        }))
+        .unwrap();
+        let sim = Simulator::start(SimConfig {
+            fixture,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let data = ProviderData {
+            client: sim_client(sim.base_url()),
+            zones: Default::default(),
+            refresh_locks: Default::default(),
+        };
+        (sim, data)
+    }
+
+    fn ctx<T>(data: T) -> Ctx<T> {
+        Ctx::new(data, CancellationToken::new())
+            .with_timeout(Duration::from_secs(20), "timeouts.create")
+    }
+
+    fn planned(port: &str, zone: &str) -> Value {
+        Value::object([
+            ("service_name", Value::from(LB)),
+            ("port", Value::from(port)),
+            ("zone", Value::from(zone)),
+            ("disabled", Value::from(false)),
+        ])
+    }
+
+    #[tokio::test]
+    async fn a_lost_create_answer_is_not_retried_and_says_what_to_do() {
+        let (sim, data) = setup().await;
+        let rule = json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "drop",
+                          "after_handling": true, "times": 1});
+        sim.add_faults(vec![serde_json::from_value(rule).unwrap()])
+            .unwrap();
+        let resource = FrontendResource::new(Protocol::Udp);
+        let mut diags = Diagnostics::new();
+        let created = resource
+            .create(&ctx(&data), &planned("53", "gra"), &Value::Null, &mut diags)
+            .await;
+        assert!(created.is_none());
+        let error = diags.iter().next().expect("an error");
+        assert!(
+            error
+                .summary
+                .contains("Cannot create ovhiplb_udp_frontend on loadbalancer-0123abcd"),
+            "{error}"
+        );
+        assert!(
+            error.detail.contains("may have reached OVH") && error.detail.contains("port 53"),
+            "{error}"
+        );
+        let posts = sim.requests().iter().filter(|r| r.method == "POST").count();
+        assert_eq!(
+            posts, 1,
+            "a POST whose answer was lost must not be sent again"
+        );
+        assert_eq!(sim.state()["frontends"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[tokio::test]
+    async fn crud_and_gone_objects() {
+        let (_sim, data) = setup().await;
+        let resource = FrontendResource::new(Protocol::Tcp);
+        let mut diags = Diagnostics::new();
+        let state = resource
+            .create(
+                &ctx(&data),
+                &planned("443", "all"),
+                &Value::Null,
+                &mut diags,
+            )
+            .await
+            .unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let id = state.get("frontend_id").as_i64().unwrap();
+        assert_eq!(
+            state.get("id").as_str(),
+            Some(format!("{LB}/{id}").as_str())
+        );
+        assert_eq!(
+            resource.read(&ctx(&data), &state, &mut diags).await,
+            Some(state.clone())
+        );
+
+        let changed = state
+            .clone()
+            .with_attr("port", "444".into())
+            .with_attr("display_name", "x".into());
+        let updated = resource
+            .update(&ctx(&data), &state, &changed, &Value::Null, &mut diags)
+            .await;
+        assert_eq!(updated.as_ref(), Some(&changed));
+        let read = resource
+            .read(&ctx(&data), &state, &mut diags)
+            .await
+            .unwrap();
+        assert_eq!(
+            (read.get("port").as_str(), read.get("display_name").as_str()),
+            (Some("444"), Some("x"))
+        );
+
+        resource.delete(&ctx(&data), &read, &mut diags).await;
+        assert_eq!(
+            resource.read(&ctx(&data), &read, &mut diags).await,
+            None,
+            "gone is not an error"
+        );
+        resource.delete(&ctx(&data), &read, &mut diags).await;
+        assert!(
+            diags.is_empty(),
+            "deleting a gone frontend is a success: {diags:?}"
+        );
+        let imported = resource
+            .import(&ctx(&data), &format!("{LB}/{id}"), &mut diags)
+            .await
+            .unwrap();
+        assert_eq!(imported.get("frontend_id").as_i64(), Some(id));
+        assert!(
+            resource
+                .import(&ctx(&data), "nope", &mut diags)
+                .await
+                .is_none()
+        );
+        assert!(diags.iter().next().unwrap().detail.contains(ID_FORM));
+    }
+
+    #[tokio::test]
+    async fn zones_are_checked_once_per_lb_and_only_when_they_change() {
+        let (sim, data) = setup().await;
+        let resource = FrontendResource::new(Protocol::Http);
+        let plan_of = |prior: Value, zone: &str| PlanChange {
+            prior,
+            config: Value::Null,
+            planned: planned("80", zone),
+            requires_replace: Vec::new(),
+        };
+        let mut diags = Diagnostics::new();
+        for zone in ["gra", "RBX", "bhs"] {
+            resource
+                .modify_plan(
+                    &ctx(Some(&data)),
+                    &mut plan_of(Value::Null, zone),
+                    &mut diags,
+                )
+                .await;
+        }
+        let errors: Vec<_> = diags.iter().collect();
+        assert_eq!(errors.len(), 1, "{diags:?}");
+        assert_eq!(errors[0].path, Some(AttrPath::attr("zone")));
+        assert!(
+            errors[0]
+                .detail
+                .contains("\"bhs\" is not a zone of loadbalancer-0123abcd"),
+            "{}",
+            errors[0]
+        );
+        let mut unchanged = plan_of(planned("80", "bhs"), "bhs");
+        resource
+            .modify_plan(&ctx(Some(&data)), &mut unchanged, &mut diags)
+            .await;
+        let zone_calls = sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/zone"))
+            .count();
+        assert_eq!(zone_calls, 1, "one zone call: {:?}", sim.requests());
+
+        let missing = planned("80", "gra").with_attr("service_name", "loadbalancer-nope".into());
+        let mut diags = Diagnostics::new();
+        let mut plan = PlanChange {
+            planned: missing,
+            ..plan_of(Value::Null, "gra")
+        };
+        resource
+            .modify_plan(&ctx(Some(&data)), &mut plan, &mut diags)
+            .await;
+        assert_eq!(
+            diags.iter().next().and_then(|d| d.path.clone()),
+            Some(AttrPath::attr("service_name"))
+        );
+        // Without a configured provider there is nothing to check against.
+        resource
+            .modify_plan(
+                &ctx(None),
+                &mut plan_of(Value::Null, "bhs"),
+                &mut Diagnostics::new(),
+            )
+            .await;
+    }
+}

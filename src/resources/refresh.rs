@@ -113,7 +113,8 @@ impl Resource<ProviderData> for Refresh {
                         .validate(validators::string("Invalid zone", check_id_part))
                         .markdown(
                             "Deploy only this zone (e.g. `gra`); unset or `all` deploys every zone. `pending_changes` \
-                             then counts this zone only.",
+                             then counts this zone only. The deploy conditions are still checked over the \
+                             whole load balancer, as OVH does.",
                         ),
                 )
                 .attr(Attribute::new("triggers", Type::map(Type::String)).optional().markdown(

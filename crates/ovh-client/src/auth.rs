@@ -45,7 +45,11 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Authenticator {
     pub(crate) fn new(auth: Auth) -> Self {
-        Self { auth, time_delta: OnceCell::new(), token: Mutex::new(None) }
+        Self {
+            auth,
+            time_delta: OnceCell::new(),
+            token: Mutex::new(None),
+        }
     }
 
     pub(crate) fn method_name(&self) -> &'static str {
@@ -62,10 +66,16 @@ impl Authenticator {
     ) -> Result<HeaderMap, Error> {
         let mut headers = HeaderMap::new();
         match &self.auth {
-            Auth::Application { application_key, application_secret, consumer_key } => {
+            Auth::Application {
+                application_key,
+                application_secret,
+                consumer_key,
+            } => {
                 insert(&mut headers, "x-ovh-application", application_key, false)?;
                 // Without a consumer key only unauthenticated calls can succeed; send them unsigned as go-ovh does.
-                let Some(consumer_key) = consumer_key else { return Ok(headers) };
+                let Some(consumer_key) = consumer_key else {
+                    return Ok(headers);
+                };
                 let delta = self.time_delta(client).await?;
                 let timestamp = unix_now() - delta;
                 let signature = sign(
@@ -77,15 +87,30 @@ impl Authenticator {
                     timestamp,
                 );
                 insert(&mut headers, "x-ovh-consumer", consumer_key.expose(), true)?;
-                insert(&mut headers, "x-ovh-timestamp", &timestamp.to_string(), false)?;
+                insert(
+                    &mut headers,
+                    "x-ovh-timestamp",
+                    &timestamp.to_string(),
+                    false,
+                )?;
                 insert(&mut headers, "x-ovh-signature", &signature, true)?;
             }
             Auth::OAuth2 { .. } => {
                 let token = self.oauth2_token(client).await?;
-                insert(&mut headers, AUTHORIZATION.as_str(), &format!("Bearer {}", token.expose()), true)?;
+                insert(
+                    &mut headers,
+                    AUTHORIZATION.as_str(),
+                    &format!("Bearer {}", token.expose()),
+                    true,
+                )?;
             }
             Auth::AccessToken(token) => {
-                insert(&mut headers, AUTHORIZATION.as_str(), &format!("Bearer {}", token.expose()), true)?;
+                insert(
+                    &mut headers,
+                    AUTHORIZATION.as_str(),
+                    &format!("Bearer {}", token.expose()),
+                    true,
+                )?;
             }
         }
         Ok(headers)
@@ -99,12 +124,22 @@ impl Authenticator {
     }
 
     async fn time_delta(&self, client: &Client) -> Result<i64, Error> {
-        self.time_delta.get_or_try_init(|| fetch_time_delta(client)).await.copied()
+        self.time_delta
+            .get_or_try_init(|| fetch_time_delta(client))
+            .await
+            .copied()
     }
 
     async fn oauth2_token(&self, client: &Client) -> Result<Secret, Error> {
-        let Auth::OAuth2 { client_id, client_secret, token_url } = &self.auth else {
-            return Err(Error::Setup("OAuth2 token requested without OAuth2 credentials".to_owned()));
+        let Auth::OAuth2 {
+            client_id,
+            client_secret,
+            token_url,
+        } = &self.auth
+        else {
+            return Err(Error::Setup(
+                "OAuth2 token requested without OAuth2 credentials".to_owned(),
+            ));
         };
         // Holding the lock while fetching makes concurrent callers share one token request.
         let mut cached = self.token.lock().await;
@@ -113,8 +148,13 @@ impl Authenticator {
         }
         let fetched = fetch_token(client, client_id, client_secret, token_url)
             .await
-            .map_err(|e| Error::OAuth2 { token_url: token_url.clone(), message: e.to_string() })?;
-        let lifetime = fetched.expires_in.map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
+            .map_err(|e| Error::OAuth2 {
+                token_url: token_url.clone(),
+                message: e.to_string(),
+            })?;
+        let lifetime = fetched
+            .expires_in
+            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
         let token = Secret::from(fetched.access_token);
         *cached = Some(CachedToken {
             token: token.clone(),
@@ -124,23 +164,36 @@ impl Authenticator {
     }
 }
 
-fn insert(headers: &mut HeaderMap, name: &'static str, value: &str, sensitive: bool) -> Result<(), Error> {
-    let mut value = HeaderValue::from_str(value)
-        .map_err(|_| Error::Setup(format!("the value for header {name} contains characters not allowed in HTTP")))?;
+fn insert(
+    headers: &mut HeaderMap,
+    name: &'static str,
+    value: &str,
+    sensitive: bool,
+) -> Result<(), Error> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        Error::Setup(format!(
+            "the value for header {name} contains characters not allowed in HTTP"
+        ))
+    })?;
     value.set_sensitive(sensitive);
     headers.insert(HeaderName::from_static(name), value);
     Ok(())
 }
 
 fn unix_now() -> i64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(now.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// `GET /auth/time`, unsigned. Boxed because it goes back through the request pipeline that called it.
 fn fetch_time_delta(client: &Client) -> BoxFuture<'_, Result<i64, Error>> {
     Box::pin(async move {
-        let request = Request { authenticated: false, ..client.request(Method::GET, "/auth/time", &[], None)? };
+        let request = Request {
+            authenticated: false,
+            ..client.request(Method::GET, "/auth/time", &[], None)?
+        };
         let route = request.route();
         let response = client.execute(&request).await?;
         let server_time: i64 = decode(&route, &response.body)?;
@@ -164,7 +217,12 @@ fn fetch_token<'a>(
             ("client_secret", client_secret.expose().to_owned()),
             ("scope", "all".to_owned()),
         ]);
-        let request = Request { method: Method::POST, url, body: Some(body), authenticated: false };
+        let request = Request {
+            method: Method::POST,
+            url,
+            body: Some(body),
+            authenticated: false,
+        };
         let route = request.route();
         let response = client.execute(&request).await?;
         decode(&route, &response.body)

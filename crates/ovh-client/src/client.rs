@@ -85,13 +85,21 @@ pub(crate) struct Body {
 
 impl Body {
     pub(crate) fn json(value: &impl Serialize) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(value)
-            .map_err(|e| Error::Decode { route: "request body".to_owned(), message: e.to_string() })?;
-        Ok(Self { bytes, content_type: "application/json" })
+        let bytes = serde_json::to_vec(value).map_err(|e| Error::Decode {
+            route: "request body".to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            bytes,
+            content_type: "application/json",
+        })
     }
 
     pub(crate) fn form(pairs: &[(&str, String)]) -> Self {
-        Self { bytes: query_string(pairs).into_bytes(), content_type: "application/x-www-form-urlencoded" }
+        Self {
+            bytes: query_string(pairs).into_bytes(),
+            content_type: "application/x-www-form-urlencoded",
+        }
     }
 }
 
@@ -122,7 +130,12 @@ pub(crate) struct RawResponse {
 impl Client {
     /// Builds a client; no request is made until the first call.
     pub fn new(config: ResolvedConfig, options: ClientOptions) -> Result<Self, Error> {
-        let user_agent = match options.user_agent_extra.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let user_agent = match options
+            .user_agent_extra
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(extra) => format!("{USER_AGENT} ({extra})"),
             None => USER_AGENT.to_owned(),
         };
@@ -172,7 +185,12 @@ impl Client {
         query: &[(&str, String)],
         body: Option<Body>,
     ) -> Result<Request, Error> {
-        Ok(Request { method, url: self.url(path, query)?, body, authenticated: true })
+        Ok(Request {
+            method,
+            url: self.url(path, query)?,
+            body,
+            authenticated: true,
+        })
     }
 
     /// Sends an authenticated request and decodes the JSON answer.
@@ -188,8 +206,13 @@ impl Client {
     }
 
     /// Convenience for `GET path?query`.
-    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, Error> {
-        self.call(self.request(Method::GET, path, query, None)?).await
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, Error> {
+        self.call(self.request(Method::GET, path, query, None)?)
+            .await
     }
 
     /// Sends `request` with retries per the policy: see [`Failure::retryable`] for which failures are retried.
@@ -208,18 +231,36 @@ impl Client {
             let delay = policy.delay(attempt, failure);
             tracing::debug!(route = %request.route(), attempt, ?delay, error = %error, "retrying OVH API request");
             if !sleep_or_cancel(delay, &self.inner.options.cancel).await {
-                return Err(Error::Cancelled { what: format!("waiting to retry {}", request.route()) });
+                return Err(Error::Cancelled {
+                    what: format!("waiting to retry {}", request.route()),
+                });
             }
         }
     }
 
-    async fn attempt(&self, request: &Request, attempt: u32) -> Result<RawResponse, (Error, Failure)> {
+    async fn attempt(
+        &self,
+        request: &Request,
+        attempt: u32,
+    ) -> Result<RawResponse, (Error, Failure)> {
         let cancel = &self.inner.options.cancel;
-        let cancelled = || (Error::Cancelled { what: format!("sending {}", request.route()) }, Failure::Final);
-        let mut builder = self.inner.http.request(request.method.clone(), request.url.clone());
+        let cancelled = || {
+            (
+                Error::Cancelled {
+                    what: format!("sending {}", request.route()),
+                },
+                Failure::Final,
+            )
+        };
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), request.url.clone());
         let body = request.body.as_ref().map_or(&[][..], |b| &b.bytes[..]);
         if let Some(b) = &request.body {
-            builder = builder.header(header::CONTENT_TYPE, b.content_type).body(b.bytes.clone());
+            builder = builder
+                .header(header::CONTENT_TYPE, b.content_type)
+                .body(b.bytes.clone());
         }
         if request.authenticated {
             let headers = self
@@ -236,7 +277,13 @@ impl Client {
             _ = cancel.cancelled() => return Err(cancelled()),
         };
         let status = response.status();
-        let header_text = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header_text = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let query_id = header_text(QUERY_ID_HEADER);
         let retry_after = parse_retry_after(header_text(header::RETRY_AFTER.as_str()).as_deref());
         let bytes = tokio::select! {
@@ -252,10 +299,13 @@ impl Client {
             "OVH API request"
         );
         if status.is_success() {
-            return Ok(RawResponse { body: bytes.to_vec() });
+            return Ok(RawResponse {
+                body: bytes.to_vec(),
+            });
         }
-        if status == StatusCode::UNAUTHORIZED {
-            // A bearer token may have been revoked or expired early: get a fresh one next time.
+        if status == StatusCode::UNAUTHORIZED && request.authenticated {
+            // A bearer token may have been revoked or expired early: get a fresh one next time. (Not for the
+            // token request itself, which runs while the token lock is held.)
             self.inner.auth.forget_token().await;
         }
         let failure = match status.as_u16() {
@@ -263,7 +313,10 @@ impl Client {
             500..=599 => Failure::ServerError,
             _ => Failure::Final,
         };
-        Err((Error::Api(ApiError::from_response(status.as_u16(), &bytes, query_id)), failure))
+        Err((
+            ApiError::from_response(status.as_u16(), &bytes, query_id).into(),
+            failure,
+        ))
     }
 }
 
@@ -275,7 +328,11 @@ fn transport_error(request: &Request, attempts: u32, error: &reqwest::Error) -> 
     } else {
         Failure::MaybeSent
     };
-    let message = if error.is_timeout() { format!("timed out: {}", error_chain(error)) } else { error_chain(error) };
+    let message = if error.is_timeout() {
+        format!("timed out: {}", error_chain(error))
+    } else {
+        error_chain(error)
+    };
     let error = Error::Transport {
         method: request.method.to_string(),
         route: request.route(),
@@ -300,6 +357,13 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(route: &str, body: &[u8]) -> Result<T, Error> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) { b"null".as_slice() } else { body };
-    serde_json::from_slice(body).map_err(|e| Error::Decode { route: route.to_owned(), message: e.to_string() })
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| Error::Decode {
+        route: route.to_owned(),
+        message: e.to_string(),
+    })
 }

@@ -17,9 +17,21 @@ pub const DEFAULT_ENDPOINT: &str = "ovh-eu";
 
 /// The endpoint aliases and their API base URL and OAuth2 token URL (none for Kimsufi / So you Start).
 const ENDPOINT_ALIASES: &[(&str, &str, Option<&str>)] = &[
-    ("ovh-eu", "https://eu.api.ovh.com/1.0", Some("https://www.ovh.com/auth/oauth2/token")),
-    ("ovh-ca", "https://ca.api.ovh.com/1.0", Some("https://ca.ovh.com/auth/oauth2/token")),
-    ("ovh-us", "https://api.us.ovhcloud.com/1.0", Some("https://us.ovhcloud.com/auth/oauth2/token")),
+    (
+        "ovh-eu",
+        "https://eu.api.ovh.com/1.0",
+        Some("https://www.ovh.com/auth/oauth2/token"),
+    ),
+    (
+        "ovh-ca",
+        "https://ca.api.ovh.com/1.0",
+        Some("https://ca.ovh.com/auth/oauth2/token"),
+    ),
+    (
+        "ovh-us",
+        "https://api.us.ovhcloud.com/1.0",
+        Some("https://us.ovhcloud.com/auth/oauth2/token"),
+    ),
     ("kimsufi-eu", "https://eu.api.kimsufi.com/1.0", None),
     ("kimsufi-ca", "https://ca.api.kimsufi.com/1.0", None),
     ("soyoustart-eu", "https://eu.api.soyoustart.com/1.0", None),
@@ -69,16 +81,23 @@ impl Endpoint {
 
     /// The base URL of an alias such as `ovh-eu`.
     pub fn from_alias(alias: &str) -> Option<Self> {
-        ENDPOINT_ALIASES.iter().find(|(name, ..)| *name == alias).map(|(_, url, _)| Self((*url).to_owned()))
+        ENDPOINT_ALIASES
+            .iter()
+            .find(|(name, ..)| *name == alias)
+            .map(|(_, url, _)| Self((*url).to_owned()))
     }
 
     /// Parses an alias or a full base URL (anything containing `/`, as go-ovh decides).
     pub fn parse(name: &str) -> Result<Self, ConfigError> {
         if !name.contains('/') {
-            return Self::from_alias(name).ok_or_else(|| ConfigError::UnknownEndpoint { name: name.to_owned() });
+            return Self::from_alias(name).ok_or_else(|| ConfigError::UnknownEndpoint {
+                name: name.to_owned(),
+            });
         }
         if name.ends_with('/') {
-            return Err(ConfigError::TrailingSlash { endpoint: name.to_owned() });
+            return Err(ConfigError::TrailingSlash {
+                endpoint: name.to_owned(),
+            });
         }
         match reqwest::Url::parse(name) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
@@ -88,7 +107,10 @@ impl Endpoint {
                 endpoint: name.to_owned(),
                 reason: "it must be an http:// or https:// URL with a host".to_owned(),
             }),
-            Err(e) => Err(ConfigError::InvalidEndpointUrl { endpoint: name.to_owned(), reason: e.to_string() }),
+            Err(e) => Err(ConfigError::InvalidEndpointUrl {
+                endpoint: name.to_owned(),
+                reason: e.to_string(),
+            }),
         }
     }
 
@@ -99,7 +121,10 @@ impl Endpoint {
             return token.map(str::to_owned);
         }
         let url = reqwest::Url::parse(&self.0).ok()?;
-        Some(format!("{}{CUSTOM_TOKEN_PATH}", url.origin().ascii_serialization()))
+        Some(format!(
+            "{}{CUSTOM_TOKEN_PATH}",
+            url.origin().ascii_serialization()
+        ))
     }
 }
 
@@ -113,9 +138,17 @@ impl fmt::Display for Endpoint {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Auth {
     /// v1 request signing; without a consumer key only unauthenticated calls work.
-    Application { application_key: String, application_secret: Secret, consumer_key: Option<Secret> },
+    Application {
+        application_key: String,
+        application_secret: Secret,
+        consumer_key: Option<Secret>,
+    },
     /// OAuth2 client credentials (service account); `token_url` may be changed after resolution.
-    OAuth2 { client_id: String, client_secret: Secret, token_url: String },
+    OAuth2 {
+        client_id: String,
+        client_secret: Secret,
+        token_url: String,
+    },
     /// A ready-made bearer token.
     AccessToken(Secret),
 }
@@ -141,7 +174,9 @@ pub struct ResolvedConfig {
 /// Why the settings cannot be used. Each message is one sentence naming the setting at fault.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("endpoint {endpoint:?} must not end with a slash; use e.g. \"https://eu.api.ovh.com/1.0\"")]
+    #[error(
+        "endpoint {endpoint:?} must not end with a slash; use e.g. \"https://eu.api.ovh.com/1.0\""
+    )]
     TrailingSlash { endpoint: String },
     #[error(
         "unknown endpoint {name:?}: use one of ovh-eu, ovh-ca, ovh-us, kimsufi-eu, kimsufi-ca, soyoustart-eu, \
@@ -150,7 +185,9 @@ pub enum ConfigError {
     UnknownEndpoint { name: String },
     #[error("endpoint {endpoint:?} is not a valid base URL: {reason}")]
     InvalidEndpointUrl { endpoint: String, reason: String },
-    #[error("can't use multiple authentication methods: {methods} are all configured ({sources}); keep only one")]
+    #[error(
+        "can't use multiple authentication methods: {methods} are all configured ({sources}); keep only one"
+    )]
     MultipleAuthMethods { methods: String, sources: String },
     #[error(
         "missing authentication information: provide application_key/application_secret (and consumer_key), \
@@ -158,8 +195,14 @@ pub enum ConfigError {
     )]
     NoAuthentication,
     #[error("{given} is set ({source_desc}) but {missing} is missing; both must be given")]
-    IncompletePair { given: &'static str, source_desc: String, missing: &'static str },
-    #[error("consumer_key is set ({source_desc}) but application_key and application_secret are missing")]
+    IncompletePair {
+        given: &'static str,
+        source_desc: String,
+        missing: &'static str,
+    },
+    #[error(
+        "consumer_key is set ({source_desc}) but application_key and application_secret are missing"
+    )]
     ConsumerKeyWithoutApplication { source_desc: String },
     #[error(
         "OAuth2 (client_id/client_secret) is not available on endpoint {endpoint}; use \
@@ -185,7 +228,9 @@ pub fn resolve(
         .map(|s| s.value)
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
     if endpoint_name.ends_with('/') {
-        return Err(ConfigError::TrailingSlash { endpoint: endpoint_name });
+        return Err(ConfigError::TrailingSlash {
+            endpoint: endpoint_name,
+        });
     }
     let section = endpoint_name.as_str();
     let app_key = lookup.value(&input.application_key, section, "application_key");
@@ -196,8 +241,14 @@ pub fn resolve(
     let access_token = lookup.value(&input.access_token, section, "access_token");
 
     let methods: Vec<(&str, String)> = [
-        ("application_key/application_secret", first_source([&app_key, &app_secret, &consumer_key])),
-        ("client_id/client_secret", first_source([&client_id, &client_secret])),
+        (
+            "application_key/application_secret",
+            first_source([&app_key, &app_secret, &consumer_key]),
+        ),
+        (
+            "client_id/client_secret",
+            first_source([&client_id, &client_secret]),
+        ),
         ("access_token", first_source([&access_token])),
     ]
     .into_iter()
@@ -205,11 +256,24 @@ pub fn resolve(
     .collect();
     if methods.len() > 1 {
         return Err(ConfigError::MultipleAuthMethods {
-            methods: methods.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", "),
-            sources: methods.iter().map(|(m, s)| format!("{m} from {s}")).collect::<Vec<_>>().join("; "),
+            methods: methods
+                .iter()
+                .map(|(m, _)| *m)
+                .collect::<Vec<_>>()
+                .join(", "),
+            sources: methods
+                .iter()
+                .map(|(m, s)| format!("{m} from {s}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         });
     }
-    check_pair(&app_key, "application_key", &app_secret, "application_secret")?;
+    check_pair(
+        &app_key,
+        "application_key",
+        &app_secret,
+        "application_secret",
+    )?;
     check_pair(&client_id, "client_id", &client_secret, "client_secret")?;
 
     let endpoint = Endpoint::parse(&endpoint_name)?;
@@ -220,15 +284,24 @@ pub fn resolve(
             consumer_key: consumer_key.map(|ck| Secret::from(ck.value)),
         },
         (_, _, Some(id), Some(secret), _) => {
-            let token_url = endpoint
-                .oauth2_token_url()
-                .ok_or_else(|| ConfigError::OAuth2Unsupported { endpoint: endpoint.to_string() })?;
-            Auth::OAuth2 { client_id: id.value, client_secret: Secret::from(secret.value), token_url }
+            let token_url =
+                endpoint
+                    .oauth2_token_url()
+                    .ok_or_else(|| ConfigError::OAuth2Unsupported {
+                        endpoint: endpoint.to_string(),
+                    })?;
+            Auth::OAuth2 {
+                client_id: id.value,
+                client_secret: Secret::from(secret.value),
+                token_url,
+            }
         }
         (.., Some(token)) => Auth::AccessToken(Secret::from(token.value)),
         _ => {
             return Err(match consumer_key {
-                Some(ck) => ConfigError::ConsumerKeyWithoutApplication { source_desc: ck.source.to_string() },
+                Some(ck) => ConfigError::ConsumerKeyWithoutApplication {
+                    source_desc: ck.source.to_string(),
+                },
                 None => ConfigError::NoAuthentication,
             });
         }
@@ -238,7 +311,11 @@ pub fn resolve(
 
 /// [`resolve`] with the process environment and the standard files `/etc/ovh.conf`, `~/.ovh.conf`, `./ovh.conf`.
 pub fn resolve_default(input: &ConfigInput) -> Result<ResolvedConfig, ConfigError> {
-    resolve(input, &|name| std::env::var(name).ok(), &default_config_files())
+    resolve(
+        input,
+        &|name| std::env::var(name).ok(),
+        &default_config_files(),
+    )
 }
 
 /// The ovh.conf locations go-ovh reads, lowest priority first.
@@ -276,7 +353,11 @@ struct Sourced {
 }
 
 fn first_source<const N: usize>(values: [&Option<Sourced>; N]) -> Option<String> {
-    values.into_iter().flatten().next().map(|s| s.source.to_string())
+    values
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|s| s.source.to_string())
 }
 
 fn check_pair(
@@ -286,12 +367,16 @@ fn check_pair(
     b_name: &'static str,
 ) -> Result<(), ConfigError> {
     match (a, b) {
-        (Some(given), None) => {
-            Err(ConfigError::IncompletePair { given: a_name, source_desc: given.source.to_string(), missing: b_name })
-        }
-        (None, Some(given)) => {
-            Err(ConfigError::IncompletePair { given: b_name, source_desc: given.source.to_string(), missing: a_name })
-        }
+        (Some(given), None) => Err(ConfigError::IncompletePair {
+            given: a_name,
+            source_desc: given.source.to_string(),
+            missing: b_name,
+        }),
+        (None, Some(given)) => Err(ConfigError::IncompletePair {
+            given: b_name,
+            source_desc: given.source.to_string(),
+            missing: a_name,
+        }),
         _ => Ok(()),
     }
 }
@@ -307,7 +392,12 @@ impl ConfFiles {
             match Ini::load_from_file_noescape(path) {
                 Ok(ini) => loaded.push((path.clone(), ini)),
                 Err(ini::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(ConfigError::File { path: path.clone(), reason: e.to_string() }),
+                Err(e) => {
+                    return Err(ConfigError::File {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    });
+                }
             }
         }
         Ok(Self(loaded))
@@ -318,7 +408,10 @@ impl ConfFiles {
             let value = ini.section(Some(section))?.get(key)?.trim();
             (!value.is_empty()).then(|| Sourced {
                 value: value.to_owned(),
-                source: Source::File { path: path.clone(), section: section.to_owned() },
+                source: Source::File {
+                    path: path.clone(),
+                    section: section.to_owned(),
+                },
             })
         })
     }
@@ -331,13 +424,24 @@ struct Lookup<'a> {
 
 impl Lookup<'_> {
     /// One setting: explicit value, then `OVH_<KEY>`, then `[section] key` in the files.
-    fn value(&self, explicit: &Option<String>, section: &str, key: &'static str) -> Option<Sourced> {
+    fn value(
+        &self,
+        explicit: &Option<String>,
+        section: &str,
+        key: &'static str,
+    ) -> Option<Sourced> {
         if let Some(v) = explicit.as_ref().filter(|v| !v.is_empty()) {
-            return Some(Sourced { value: v.clone(), source: Source::Argument(key) });
+            return Some(Sourced {
+                value: v.clone(),
+                source: Source::Argument(key),
+            });
         }
         let var = format!("OVH_{}", key.to_ascii_uppercase());
         if let Some(v) = (self.env)(&var).filter(|v| !v.is_empty()) {
-            return Some(Sourced { value: v, source: Source::Env(var) });
+            return Some(Sourced {
+                value: v,
+                source: Source::Env(var),
+            });
         }
         self.files.get(section, key)
     }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use super::*;
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     move |k| map.get(k).cloned()
 }
 
@@ -69,26 +72,57 @@ fn every_alias_maps_to_its_base_url() {
         ("soyoustart-eu", "https://eu.api.soyoustart.com/1.0"),
         ("soyoustart-ca", "https://ca.api.soyoustart.com/1.0"),
     ] {
-        let input = ConfigInput { endpoint: Some(alias.into()), ..args("a", "b", "c") };
-        assert_eq!(resolve(&input, &no_env, &[]).unwrap().endpoint.as_str(), url, "{alias}");
+        let input = ConfigInput {
+            endpoint: Some(alias.into()),
+            ..args("a", "b", "c")
+        };
+        assert_eq!(
+            resolve(&input, &no_env, &[]).unwrap().endpoint.as_str(),
+            url,
+            "{alias}"
+        );
     }
 }
 
 #[test]
 fn full_url_endpoint_and_its_errors() {
-    let input = ConfigInput { endpoint: Some("http://127.0.0.1:8080/1.0".into()), ..args("a", "b", "c") };
-    assert_eq!(resolve(&input, &no_env, &[]).unwrap().endpoint.as_str(), "http://127.0.0.1:8080/1.0");
+    let input = ConfigInput {
+        endpoint: Some("http://127.0.0.1:8080/1.0".into()),
+        ..args("a", "b", "c")
+    };
+    assert_eq!(
+        resolve(&input, &no_env, &[]).unwrap().endpoint.as_str(),
+        "http://127.0.0.1:8080/1.0"
+    );
 
-    let input = ConfigInput { endpoint: Some("http://127.0.0.1:8080/1.0/".into()), ..args("a", "b", "c") };
+    let input = ConfigInput {
+        endpoint: Some("http://127.0.0.1:8080/1.0/".into()),
+        ..args("a", "b", "c")
+    };
     let err = resolve(&input, &no_env, &[]).unwrap_err();
     assert!(matches!(err, ConfigError::TrailingSlash { .. }));
-    assert!(err.to_string().contains("must not end with a slash"), "{err}");
+    assert!(
+        err.to_string().contains("must not end with a slash"),
+        "{err}"
+    );
 
-    let input = ConfigInput { endpoint: Some("ovh-mars".into()), ..args("a", "b", "c") };
-    assert!(matches!(resolve(&input, &no_env, &[]).unwrap_err(), ConfigError::UnknownEndpoint { .. }));
+    let input = ConfigInput {
+        endpoint: Some("ovh-mars".into()),
+        ..args("a", "b", "c")
+    };
+    assert!(matches!(
+        resolve(&input, &no_env, &[]).unwrap_err(),
+        ConfigError::UnknownEndpoint { .. }
+    ));
 
-    let input = ConfigInput { endpoint: Some("ftp://x/1.0".into()), ..args("a", "b", "c") };
-    assert!(matches!(resolve(&input, &no_env, &[]).unwrap_err(), ConfigError::InvalidEndpointUrl { .. }));
+    let input = ConfigInput {
+        endpoint: Some("ftp://x/1.0".into()),
+        ..args("a", "b", "c")
+    };
+    assert!(matches!(
+        resolve(&input, &no_env, &[]).unwrap_err(),
+        ConfigError::InvalidEndpointUrl { .. }
+    ));
 }
 
 #[test]
@@ -103,9 +137,17 @@ fn environment_fills_unset_arguments_and_arguments_win() {
     assert_eq!(r.endpoint.as_str(), "https://ca.api.ovh.com/1.0");
     assert_eq!(r.auth, app("env-ak", "env-as", Some("env-ck")));
 
-    let input = ConfigInput { consumer_key: Some("arg-ck".into()), endpoint: Some(String::new()), ..Default::default() };
+    let input = ConfigInput {
+        consumer_key: Some("arg-ck".into()),
+        endpoint: Some(String::new()),
+        ..Default::default()
+    };
     let r = resolve(&input, &env, &[]).unwrap();
-    assert_eq!(r.endpoint.as_str(), "https://ca.api.ovh.com/1.0", "an empty argument counts as unset");
+    assert_eq!(
+        r.endpoint.as_str(),
+        "https://ca.api.ovh.com/1.0",
+        "an empty argument counts as unset"
+    );
     assert_eq!(r.auth, app("env-ak", "env-as", Some("arg-ck")));
 }
 
@@ -117,7 +159,11 @@ fn each_config_file_location_is_read() {
         contents[slot] = Some(conf);
         let files = Files::new(contents);
         let r = resolve(&ConfigInput::default(), &no_env, &files.paths).unwrap();
-        assert_eq!(r.endpoint.as_str(), "https://api.us.ovhcloud.com/1.0", "slot {slot}");
+        assert_eq!(
+            r.endpoint.as_str(),
+            "https://api.us.ovhcloud.com/1.0",
+            "slot {slot}"
+        );
         assert_eq!(r.auth, app("fak", "fas", Some("fck")), "slot {slot}");
     }
 }
@@ -132,8 +178,14 @@ fn later_files_override_earlier_ones_key_by_key() {
     assert_eq!(r.auth, app("etc-ak", "home-as", Some("cwd-ck")));
 
     // The environment beats every file; arguments beat the environment.
-    let env = env_of(&[("OVH_CONSUMER_KEY", "env-ck"), ("OVH_APPLICATION_KEY", "env-ak")]);
-    let input = ConfigInput { application_key: Some("arg-ak".into()), ..Default::default() };
+    let env = env_of(&[
+        ("OVH_CONSUMER_KEY", "env-ck"),
+        ("OVH_APPLICATION_KEY", "env-ak"),
+    ]);
+    let input = ConfigInput {
+        application_key: Some("arg-ak".into()),
+        ..Default::default()
+    };
     let r = resolve(&input, &env, &files.paths).unwrap();
     assert_eq!(r.auth, app("arg-ak", "home-as", Some("env-ck")));
 }
@@ -167,8 +219,14 @@ fn oauth2_token_urls_per_endpoint() {
         ("ovh-eu", "https://www.ovh.com/auth/oauth2/token"),
         ("ovh-ca", "https://ca.ovh.com/auth/oauth2/token"),
         ("ovh-us", "https://us.ovhcloud.com/auth/oauth2/token"),
-        ("https://eu.api.ovh.com/1.0", "https://www.ovh.com/auth/oauth2/token"),
-        ("https://sim.example:8443/1.0", "https://sim.example:8443/auth/oauth2/token"),
+        (
+            "https://eu.api.ovh.com/1.0",
+            "https://www.ovh.com/auth/oauth2/token",
+        ),
+        (
+            "https://sim.example:8443/1.0",
+            "https://sim.example:8443/auth/oauth2/token",
+        ),
     ] {
         match resolve(&oauth(endpoint), &no_env, &[]).unwrap().auth {
             Auth::OAuth2 { token_url, .. } => assert_eq!(token_url, token, "{endpoint}"),
@@ -177,7 +235,10 @@ fn oauth2_token_urls_per_endpoint() {
     }
     for endpoint in ["kimsufi-eu", "soyoustart-ca"] {
         let err = resolve(&oauth(endpoint), &no_env, &[]).unwrap_err();
-        assert!(matches!(err, ConfigError::OAuth2Unsupported { .. }), "{endpoint}: {err}");
+        assert!(
+            matches!(err, ConfigError::OAuth2Unsupported { .. }),
+            "{endpoint}: {err}"
+        );
     }
 }
 
@@ -190,15 +251,24 @@ fn access_token_alone_is_enough() {
 
 #[test]
 fn application_without_consumer_key_is_accepted() {
-    let input = ConfigInput { consumer_key: None, ..args("ak", "as", "") };
-    assert_eq!(resolve(&input, &no_env, &[]).unwrap().auth, app("ak", "as", None));
+    let input = ConfigInput {
+        consumer_key: None,
+        ..args("ak", "as", "")
+    };
+    assert_eq!(
+        resolve(&input, &no_env, &[]).unwrap().auth,
+        app("ak", "as", None)
+    );
 }
 
 #[test]
 fn no_credentials_at_all() {
     let err = resolve(&ConfigInput::default(), &no_env, &[]).unwrap_err();
     assert_eq!(err, ConfigError::NoAuthentication);
-    assert!(err.to_string().contains("missing authentication information"));
+    assert!(
+        err.to_string()
+            .contains("missing authentication information")
+    );
 }
 
 #[test]
@@ -207,23 +277,71 @@ fn mixed_methods_name_each_and_where_it_came_from() {
     let err = resolve(&args("ak", "as", "ck"), &env, &[]).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ConfigError::MultipleAuthMethods { .. }));
-    assert!(msg.contains("application_key/application_secret") && msg.contains("client_id/client_secret"), "{msg}");
-    assert!(msg.contains("OVH_CLIENT_ID") && msg.contains("argument application_key"), "{msg}");
-    assert!(!msg.contains("\"s\""), "no secret value in the message: {msg}");
+    assert!(
+        msg.contains("application_key/application_secret")
+            && msg.contains("client_id/client_secret"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("OVH_CLIENT_ID") && msg.contains("argument application_key"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("\"s\""),
+        "no secret value in the message: {msg}"
+    );
 
-    let input = ConfigInput { access_token: Some("t".into()), ..args("ak", "as", "ck") };
-    assert!(matches!(resolve(&input, &no_env, &[]).unwrap_err(), ConfigError::MultipleAuthMethods { .. }));
+    let input = ConfigInput {
+        access_token: Some("t".into()),
+        ..args("ak", "as", "ck")
+    };
+    assert!(matches!(
+        resolve(&input, &no_env, &[]).unwrap_err(),
+        ConfigError::MultipleAuthMethods { .. }
+    ));
 }
 
 #[test]
 fn half_given_pairs_name_the_missing_half() {
     let cases: [(ConfigInput, &str, &str); 5] = [
-        (ConfigInput { application_key: Some("ak".into()), ..Default::default() }, "application_key", "application_secret"),
-        (ConfigInput { application_secret: Some("as".into()), ..Default::default() }, "application_secret", "application_key"),
-        (ConfigInput { client_id: Some("id".into()), ..Default::default() }, "client_id", "client_secret"),
-        (ConfigInput { client_secret: Some("s".into()), ..Default::default() }, "client_secret", "client_id"),
         (
-            ConfigInput { application_key: Some("ak".into()), consumer_key: Some("ck".into()), ..Default::default() },
+            ConfigInput {
+                application_key: Some("ak".into()),
+                ..Default::default()
+            },
+            "application_key",
+            "application_secret",
+        ),
+        (
+            ConfigInput {
+                application_secret: Some("as".into()),
+                ..Default::default()
+            },
+            "application_secret",
+            "application_key",
+        ),
+        (
+            ConfigInput {
+                client_id: Some("id".into()),
+                ..Default::default()
+            },
+            "client_id",
+            "client_secret",
+        ),
+        (
+            ConfigInput {
+                client_secret: Some("s".into()),
+                ..Default::default()
+            },
+            "client_secret",
+            "client_id",
+        ),
+        (
+            ConfigInput {
+                application_key: Some("ak".into()),
+                consumer_key: Some("ck".into()),
+                ..Default::default()
+            },
             "application_key",
             "application_secret",
         ),
@@ -232,15 +350,25 @@ fn half_given_pairs_name_the_missing_half() {
         let err = resolve(&input, &no_env, &[]).unwrap_err();
         assert_eq!(
             err,
-            ConfigError::IncompletePair { given, source_desc: format!("argument {given}"), missing },
+            ConfigError::IncompletePair {
+                given,
+                source_desc: format!("argument {given}"),
+                missing
+            },
             "{input:?}"
         );
         let msg = err.to_string();
         assert!(msg.contains(&format!("{missing} is missing")), "{msg}");
     }
-    let input = ConfigInput { consumer_key: Some("ck".into()), ..Default::default() };
+    let input = ConfigInput {
+        consumer_key: Some("ck".into()),
+        ..Default::default()
+    };
     let err = resolve(&input, &no_env, &[]).unwrap_err();
-    assert!(matches!(err, ConfigError::ConsumerKeyWithoutApplication { .. }), "{err}");
+    assert!(
+        matches!(err, ConfigError::ConsumerKeyWithoutApplication { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -248,19 +376,29 @@ fn half_pair_from_a_file_names_the_file() {
     let files = Files::new([None, Some("[ovh-eu]\nclient_id=id\n"), None]);
     let err = resolve(&ConfigInput::default(), &no_env, &files.paths).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("home-.ovh.conf") && msg.contains("client_secret is missing"), "{msg}");
+    assert!(
+        msg.contains("home-.ovh.conf") && msg.contains("client_secret is missing"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn malformed_file_is_an_error_naming_it() {
     let files = Files::new([Some("[ovh-eu\nfoo"), None, None]);
     let err = resolve(&args("a", "b", "c"), &no_env, &files.paths).unwrap_err();
-    assert!(matches!(&err, ConfigError::File { path, .. } if path.ends_with("etc-ovh.conf")), "{err}");
+    assert!(
+        matches!(&err, ConfigError::File { path, .. } if path.ends_with("etc-ovh.conf")),
+        "{err}"
+    );
 }
 
 #[test]
 fn debug_output_redacts_secrets() {
-    let input = ConfigInput { access_token: Some("tok-123".into()), client_secret: Some("cs-456".into()), ..args("ak", "as-789", "ck-000") };
+    let input = ConfigInput {
+        access_token: Some("tok-123".into()),
+        client_secret: Some("cs-456".into()),
+        ..args("ak", "as-789", "ck-000")
+    };
     let dbg = format!("{input:?}");
     for secret in ["tok-123", "cs-456", "as-789", "ck-000"] {
         assert!(!dbg.contains(secret), "{dbg}");

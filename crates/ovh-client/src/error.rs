@@ -45,26 +45,32 @@ impl ApiError {
     /// (an HTML page from a proxy, say) becomes the message.
     pub fn from_response(status: u16, body: &[u8], query_id: Option<String>) -> Self {
         match serde_json::from_slice::<ErrorBody>(body) {
-            Ok(parsed) if parsed.message.is_some() || parsed.class.is_some() || parsed.error_code.is_some() => Self {
-                status,
-                class: parsed.class,
-                message: parsed.message.unwrap_or_default(),
-                error_code: parsed.error_code,
-                http_code: parsed.http_code,
-                details: parsed
-                    .details
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let text = match v {
-                            serde_json::Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        (k, text)
-                    })
-                    .collect(),
-                query_id,
-            },
+            Ok(parsed)
+                if parsed.message.is_some()
+                    || parsed.class.is_some()
+                    || parsed.error_code.is_some() =>
+            {
+                Self {
+                    status,
+                    class: parsed.class,
+                    message: parsed.message.unwrap_or_default(),
+                    error_code: parsed.error_code,
+                    http_code: parsed.http_code,
+                    details: parsed
+                        .details
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let text = match v {
+                                serde_json::Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            (k, text)
+                        })
+                        .collect(),
+                    query_id,
+                }
+            }
             _ => Self {
                 status,
                 class: None,
@@ -101,7 +107,11 @@ impl fmt::Display for ApiError {
         }
         write!(f, ": {:?}", self.message)?;
         if !self.details.is_empty() {
-            let details: Vec<String> = self.details.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let details: Vec<String> = self
+                .details
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
             write!(f, " (details: {})", details.join("; "))?;
         }
         match &self.query_id {
@@ -139,7 +149,12 @@ pub enum Error {
     Api(#[from] ApiError),
     /// The request could not be completed (connection refused or dropped, timeout, TLS failure...).
     #[error("{method} {route} failed after {attempts} attempt(s): {message}")]
-    Transport { method: String, route: String, attempts: u32, message: String },
+    Transport {
+        method: String,
+        route: String,
+        attempts: u32,
+        message: String,
+    },
     /// The API answered 2xx with a body that does not have the expected shape.
     #[error("unexpected response to {route}: {message}")]
     Decode { route: String, message: String },
@@ -148,10 +163,20 @@ pub enum Error {
     OAuth2 { token_url: String, message: String },
     /// An asynchronous task ended in a failure status.
     #[error("{kind} {id} ({subject}) failed with status {status}: {details}")]
-    TaskFailed { kind: TaskKind, id: i64, subject: String, status: String, details: String },
+    TaskFailed {
+        kind: TaskKind,
+        id: i64,
+        subject: String,
+        status: String,
+        details: String,
+    },
     /// A wait or call ran past its deadline.
     #[error("timed out after {waited:?} waiting for {what} (last status: {last_status})")]
-    Timeout { what: String, waited: Duration, last_status: String },
+    Timeout {
+        what: String,
+        waited: Duration,
+        last_status: String,
+    },
     /// The operation was cancelled.
     #[error("cancelled while {what}")]
     Cancelled { what: String },
@@ -187,7 +212,7 @@ mod tests {
             err.to_string(),
             "OVH API error 404 Client::NotFound: \"This service does not exist\" (query id EU.ext-1.abc)"
         );
-        assert!(Error::Api(err).is_not_found());
+        assert!(Error::from(err).is_not_found());
     }
 
     #[test]
@@ -198,19 +223,34 @@ mod tests {
         assert_eq!(err.error_code.as_deref(), Some("NOT_GRANTED_CALL"));
         assert_eq!(err.http_code.as_deref(), Some("403 Forbidden"));
         let text = err.to_string();
-        assert!(text.contains("[NOT_GRANTED_CALL]") && text.contains("ip:apiovh:get"), "{text}");
+        assert!(
+            text.contains("[NOT_GRANTED_CALL]") && text.contains("ip:apiovh:get"),
+            "{text}"
+        );
         assert!(!text.contains('\n'));
-        assert!(!Error::Api(err).is_not_found());
+        assert!(!Error::from(err).is_not_found());
     }
 
     #[test]
     fn html_body_becomes_the_message() {
         let body = b"<html>\n<body>503 Service Unavailable</body>\n</html>\n";
         let err = ApiError::from_response(503, body, None);
-        assert_eq!(err.message, "<html> <body>503 Service Unavailable</body> </html>");
+        assert_eq!(
+            err.message,
+            "<html> <body>503 Service Unavailable</body> </html>"
+        );
         assert!(err.class.is_none());
         let long = vec![b'x'; 2000];
-        assert!(ApiError::from_response(503, &long, None).message.chars().count() <= MAX_RAW_MESSAGE + 1);
-        assert_eq!(ApiError::from_response(502, b"", None).message, "(empty response body)");
+        assert!(
+            ApiError::from_response(503, &long, None)
+                .message
+                .chars()
+                .count()
+                <= MAX_RAW_MESSAGE + 1
+        );
+        assert_eq!(
+            ApiError::from_response(502, b"", None).message,
+            "(empty response body)"
+        );
     }
 }

@@ -4,7 +4,11 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Everything but RFC 3986 unreserved characters is encoded.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Encodes one path segment or query component.
 pub fn encode(component: &str) -> String {
@@ -13,7 +17,19 @@ pub fn encode(component: &str) -> String {
 
 /// The query string (without `?`) of the given pairs, or an empty string.
 pub(crate) fn query_string(pairs: &[(&str, String)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The query pairs of the filters that are set, in order.
+pub(crate) fn filters(pairs: &[(&'static str, Option<String>)]) -> Vec<(&'static str, String)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (*k, v)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -31,8 +47,13 @@ mod tests {
 
     #[test]
     fn query() {
-        let q = query_string(&[("function", "genericMoveFloatingIp".into()), ("port", "80,443".into())]);
+        let q = query_string(&[
+            ("function", "genericMoveFloatingIp".into()),
+            ("port", "80,443".into()),
+        ]);
         assert_eq!(q, "function=genericMoveFloatingIp&port=80%2C443");
         assert_eq!(query_string(&[]), "");
+        let set = filters(&[("zone", None), ("status", Some("todo".into()))]);
+        assert_eq!(set, vec![("status", "todo".to_owned())]);
     }
 }

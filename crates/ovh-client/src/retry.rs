@@ -25,7 +25,10 @@ impl Failure {
     /// Whether a request of `method` that failed this way may be sent again. A POST is not idempotent, so it is
     /// only repeated when the server cannot have acted on it.
     pub(crate) fn retryable(self, method: &Method) -> bool {
-        let idempotent = matches!(*method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD);
+        let idempotent = matches!(
+            *method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        );
         match self {
             Self::NotSent | Self::Throttled(_) => true,
             Self::ServerError | Self::MaybeSent => idempotent,
@@ -82,7 +85,9 @@ pub(crate) async fn sleep_or_cancel(delay: Duration, cancel: &CancellationToken)
 
 /// Parses a `Retry-After` header given in seconds (the HTTP-date form is not used by APIs like this one).
 pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
-    value.and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -97,7 +102,11 @@ mod tests {
         }
         for f in [Failure::ServerError, Failure::MaybeSent] {
             assert!(!f.retryable(&Method::POST));
-            assert!(f.retryable(&Method::GET) && f.retryable(&Method::PUT) && f.retryable(&Method::DELETE));
+            assert!(
+                f.retryable(&Method::GET)
+                    && f.retryable(&Method::PUT)
+                    && f.retryable(&Method::DELETE)
+            );
         }
         assert!(!Failure::Final.retryable(&Method::GET));
     }
@@ -110,13 +119,23 @@ mod tests {
             ..Default::default()
         };
         for retry in 1..40 {
-            let ceiling = Duration::from_millis(100 * 2u64.pow((retry - 1).min(20))).min(p.max_delay);
+            let ceiling =
+                Duration::from_millis(100 * 2u64.pow((retry - 1).min(20))).min(p.max_delay);
             assert!(p.delay(retry, Failure::ServerError) <= ceiling);
         }
-        assert_eq!(p.delay(1, Failure::Throttled(Some(Duration::from_secs(3)))), Duration::from_secs(3));
-        assert_eq!(p.delay(1, Failure::Throttled(Some(Duration::from_secs(9999)))), p.max_retry_after);
+        assert_eq!(
+            p.delay(1, Failure::Throttled(Some(Duration::from_secs(3)))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            p.delay(1, Failure::Throttled(Some(Duration::from_secs(9999)))),
+            p.max_retry_after
+        );
         assert_eq!(parse_retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
     }
 
     #[tokio::test]

@@ -20,7 +20,11 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        Self { initial: Duration::from_millis(200), factor: 1.5, max: Duration::from_secs(5) }
+        Self {
+            initial: Duration::from_millis(200),
+            factor: 1.5,
+            max: Duration::from_secs(5),
+        }
     }
 }
 
@@ -90,7 +94,11 @@ where
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(Error::Timeout { what, waited: now - started, last_status: snapshot.status });
+            return Err(Error::Timeout {
+                what,
+                waited: now - started,
+                last_status: snapshot.status,
+            });
         }
         tracing::debug!(task = %what, status = %snapshot.status, ?interval, "task pending");
         tokio::select! {
@@ -108,15 +116,29 @@ mod tests {
     use super::*;
 
     fn fast() -> PollPolicy {
-        PollPolicy { initial: Duration::from_millis(1), factor: 2.0, max: Duration::from_millis(4) }
+        PollPolicy {
+            initial: Duration::from_millis(1),
+            factor: 2.0,
+            max: Duration::from_millis(4),
+        }
     }
 
     fn snap(progress: Progress, status: &str) -> Snapshot<&'static str> {
-        Snapshot { task: "t", progress, status: status.into(), subject: "s".into(), details: "why".into() }
+        Snapshot {
+            task: "t",
+            progress,
+            status: status.into(),
+            subject: "s".into(),
+            details: "why".into(),
+        }
     }
 
     fn task() -> TaskRef<'static> {
-        TaskRef { kind: TaskKind::Ip, id: 9, owner: "1.2.3.4/32" }
+        TaskRef {
+            kind: TaskKind::Ip,
+            id: 9,
+            owner: "1.2.3.4/32",
+        }
     }
 
     #[tokio::test]
@@ -125,7 +147,16 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(5);
         let out = wait_for(task(), &fast(), deadline, &CancellationToken::new(), || {
             let n = calls.fetch_add(1, Ordering::SeqCst);
-            async move { Ok(snap(if n < 3 { Progress::Pending } else { Progress::Done }, "x")) }
+            async move {
+                Ok(snap(
+                    if n < 3 {
+                        Progress::Pending
+                    } else {
+                        Progress::Done
+                    },
+                    "x",
+                ))
+            }
         })
         .await
         .unwrap();
@@ -136,36 +167,61 @@ mod tests {
     #[tokio::test]
     async fn failure_and_unknown_status_end_at_once() {
         let deadline = Instant::now() + Duration::from_secs(5);
-        let err = wait_for(task(), &fast(), deadline, &CancellationToken::new(), || async {
-            Ok(snap(Progress::Failed, "ovhError"))
-        })
+        let err = wait_for(
+            task(),
+            &fast(),
+            deadline,
+            &CancellationToken::new(),
+            || async { Ok(snap(Progress::Failed, "ovhError")) },
+        )
         .await
         .unwrap_err();
-        assert_eq!(err.to_string(), "IP task 9 (s) failed with status ovhError: why");
-        let err = wait_for(task(), &fast(), deadline, &CancellationToken::new(), || async {
-            Ok(snap(Progress::Unknown, "weird"))
-        })
+        assert_eq!(
+            err.to_string(),
+            "IP task 9 (s) failed with status ovhError: why"
+        );
+        let err = wait_for(
+            task(),
+            &fast(),
+            deadline,
+            &CancellationToken::new(),
+            || async { Ok(snap(Progress::Unknown, "weird")) },
+        )
         .await
         .unwrap_err();
-        assert!(err.to_string().contains("unknown task status \"weird\""), "{err}");
+        assert!(
+            err.to_string().contains("unknown task status \"weird\""),
+            "{err}"
+        );
     }
 
     #[tokio::test]
     async fn deadline_gives_timeout_with_last_status() {
         let deadline = Instant::now() + Duration::from_millis(30);
-        let err = wait_for(task(), &fast(), deadline, &CancellationToken::new(), || async {
-            Ok(snap(Progress::Pending, "doing"))
-        })
+        let err = wait_for(
+            task(),
+            &fast(),
+            deadline,
+            &CancellationToken::new(),
+            || async { Ok(snap(Progress::Pending, "doing")) },
+        )
         .await
         .unwrap_err();
-        assert!(matches!(&err, Error::Timeout { last_status, .. } if last_status == "doing"), "{err}");
+        assert!(
+            matches!(&err, Error::Timeout { last_status, .. } if last_status == "doing"),
+            "{err}"
+        );
         assert!(err.to_string().contains("IP task 9 of 1.2.3.4/32"), "{err}");
     }
 
     #[tokio::test]
     async fn cancellation_stops_a_wait() {
         let cancel = CancellationToken::new();
-        let slow = PollPolicy { initial: Duration::from_secs(60), factor: 1.0, max: Duration::from_secs(60) };
+        let slow = PollPolicy {
+            initial: Duration::from_secs(60),
+            factor: 1.0,
+            max: Duration::from_secs(60),
+        };
         let deadline = Instant::now() + Duration::from_secs(600);
         let trigger = cancel.clone();
         tokio::spawn(async move {
@@ -173,9 +229,11 @@ mod tests {
             trigger.cancel();
         });
         let started = std::time::Instant::now();
-        let err = wait_for(task(), &slow, deadline, &cancel, || async { Ok(snap(Progress::Pending, "todo")) })
-            .await
-            .unwrap_err();
+        let err = wait_for(task(), &slow, deadline, &cancel, || async {
+            Ok(snap(Progress::Pending, "todo"))
+        })
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::Cancelled { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }

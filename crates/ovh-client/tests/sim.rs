@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use ovh_api_sim::{FaultKind, FaultRule, Fixture, SimConfig, Simulator};
 use ovh_client::{
-    Auth, CancellationToken, Client, ClientOptions, ConfigInput, Endpoint, Error, Frontend, FrontendFilter,
-    IplbTaskStatus, IpTaskStatus, PollPolicy, Protocol, ResolvedConfig, RetryPolicy, Secret, TaskKind, resolve,
+    Auth, CancellationToken, Client, ClientOptions, ConfigInput, Endpoint, Error, Frontend,
+    FrontendFilter, IpTaskStatus, IplbTaskStatus, PollPolicy, Protocol, ResolvedConfig,
+    RetryPolicy, Secret, TaskKind, resolve,
 };
 use tokio::time::Instant;
 
@@ -15,7 +16,11 @@ const FREE_IP: &str = "203.0.113.7/32";
 
 /// The example fixture with quick tasks.
 fn base_config() -> SimConfig {
-    SimConfig { fixture: Fixture::example(), task_duration: Duration::from_millis(150), ..SimConfig::default() }
+    SimConfig {
+        fixture: Fixture::example(),
+        task_duration: Duration::from_millis(150),
+        ..SimConfig::default()
+    }
 }
 
 async fn sim_with(config: SimConfig) -> Simulator {
@@ -34,7 +39,11 @@ fn fast_options() -> ClientOptions {
             max_delay: Duration::from_millis(40),
             ..RetryPolicy::default()
         },
-        poll: PollPolicy { initial: Duration::from_millis(20), factor: 1.5, max: Duration::from_millis(100) },
+        poll: PollPolicy {
+            initial: Duration::from_millis(20),
+            factor: 1.5,
+            max: Duration::from_millis(100),
+        },
         request_timeout: Duration::from_secs(10),
         ..ClientOptions::default()
     }
@@ -68,12 +77,18 @@ fn rule(method: &str, path: &str, kind: FaultKind, times: u32) -> FaultRule {
 }
 
 fn status_fault(status: u16, retry_after: Option<u64>) -> FaultKind {
-    FaultKind::Status { status, retry_after }
+    FaultKind::Status {
+        status,
+        retry_after,
+    }
 }
 
 /// How many requests of `method` whose raw path ends with `suffix` the simulator received.
 fn count(sim: &Simulator, method: &str, suffix: &str) -> usize {
-    sim.requests().iter().filter(|r| r.method == method && r.path.ends_with(suffix)).count()
+    sim.requests()
+        .iter()
+        .filter(|r| r.method == method && r.path.ends_with(suffix))
+        .count()
 }
 
 fn deadline() -> Instant {
@@ -103,7 +118,10 @@ async fn credentials_and_load_balancer_reads() {
     assert_eq!(lb.ipv4.as_deref(), Some("198.51.100.10"));
     assert_eq!(lb.zone, vec!["gra", "rbx"]);
     assert_eq!(c.list_zones(LB).await.unwrap(), vec!["gra", "rbx"]);
-    assert_eq!(c.list_failover_ips(LB).await.unwrap(), vec!["203.0.113.8/32"]);
+    assert_eq!(
+        c.list_failover_ips(LB).await.unwrap(),
+        vec!["203.0.113.8/32"]
+    );
 
     let err = c.get_load_balancer("loadbalancer-nope").await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
@@ -119,17 +137,54 @@ async fn credentials_and_load_balancer_reads() {
 async fn farms_routes_and_vrack_networks() {
     let sim = sim().await;
     let c = client(&sim);
-    assert_eq!(c.list_farms(LB, Protocol::Http, None).await.unwrap(), vec![11]);
-    assert_eq!(c.list_farms(LB, Protocol::Tcp, Some("all")).await.unwrap(), vec![12]);
+    assert_eq!(
+        c.list_farms(LB, Protocol::Http, None).await.unwrap(),
+        vec![11]
+    );
+    assert_eq!(
+        c.list_farms(LB, Protocol::Tcp, Some("all")).await.unwrap(),
+        vec![12]
+    );
     let farm = c.get_farm(LB, Protocol::Udp, 13).await.unwrap();
-    assert_eq!((farm.farm_id, farm.zone.as_str(), farm.port, farm.vrack_network_id), (13, "all", Some(53), None));
-    let vrack_farm = c.get_farm("loadbalancer-4567ef01", Protocol::Http, 21).await.unwrap();
+    assert_eq!(
+        (
+            farm.farm_id,
+            farm.zone.as_str(),
+            farm.port,
+            farm.vrack_network_id
+        ),
+        (13, "all", Some(53), None)
+    );
+    let vrack_farm = c
+        .get_farm("loadbalancer-4567ef01", Protocol::Http, 21)
+        .await
+        .unwrap();
     assert_eq!(vrack_farm.vrack_network_id, Some(7));
-    assert_eq!(c.list_vrack_networks("loadbalancer-4567ef01").await.unwrap(), vec![7]);
+    assert_eq!(
+        c.list_vrack_networks("loadbalancer-4567ef01")
+            .await
+            .unwrap(),
+        vec![7]
+    );
 
-    assert!(c.list_routes(LB, Protocol::Http, Some(1)).await.unwrap().is_empty());
-    assert!(c.list_routes(LB, Protocol::Udp, None).await.unwrap().is_empty());
-    assert!(sim.requests().iter().all(|r| !r.path.contains("/udp/route")), "UDP has no routes to call");
+    assert!(
+        c.list_routes(LB, Protocol::Http, Some(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        c.list_routes(LB, Protocol::Udp, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        sim.requests()
+            .iter()
+            .all(|r| !r.path.contains("/udp/route")),
+        "UDP has no routes to call"
+    );
 }
 
 #[tokio::test]
@@ -144,21 +199,47 @@ async fn routes_are_listed_by_frontend() {
          "action": {"type": "farm", "target": "11"}, "weight": 1}
     ]))
     .unwrap();
-    let sim = sim_with(SimConfig { fixture, ..base_config() }).await;
+    let sim = sim_with(SimConfig {
+        fixture,
+        ..base_config()
+    })
+    .await;
     let c = client(&sim);
-    assert_eq!(c.list_routes(LB, Protocol::Http, Some(100)).await.unwrap(), vec![5]);
-    assert!(c.list_routes(LB, Protocol::Http, Some(999)).await.unwrap().is_empty());
+    assert_eq!(
+        c.list_routes(LB, Protocol::Http, Some(100)).await.unwrap(),
+        vec![5]
+    );
+    assert!(
+        c.list_routes(LB, Protocol::Http, Some(999))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let route = c.get_route(LB, Protocol::Http, 5).await.unwrap();
-    assert_eq!((route.frontend_id, route.action.action_type.as_str()), (Some(100), "farm"));
-    assert!(sim.requests().iter().any(|r| r.query.as_deref() == Some("frontendId=100")));
+    assert_eq!(
+        (route.frontend_id, route.action.action_type.as_str()),
+        (Some(100), "farm")
+    );
+    assert!(
+        sim.requests()
+            .iter()
+            .any(|r| r.query.as_deref() == Some("frontendId=100"))
+    );
 }
 
 #[tokio::test]
 async fn frontend_lifecycle_for_every_protocol() {
     let sim = sim().await;
     let c = client(&sim);
-    for (protocol, farm) in [(Protocol::Http, 11), (Protocol::Tcp, 12), (Protocol::Udp, 13)] {
-        let wanted = Frontend { default_farm_id: Some(farm), ..http_frontend("8080") };
+    for (protocol, farm) in [
+        (Protocol::Http, 11),
+        (Protocol::Tcp, 12),
+        (Protocol::Udp, 13),
+    ] {
+        let wanted = Frontend {
+            default_farm_id: Some(farm),
+            ..http_frontend("8080")
+        };
         let created = c.create_frontend(LB, protocol, &wanted).await.unwrap();
         let id = created.frontend_id.expect("created frontend has an id");
         assert_eq!(created.port.as_deref(), Some("8080"), "{protocol}");
@@ -168,27 +249,57 @@ async fn frontend_lifecycle_for_every_protocol() {
         assert_eq!(got.dedicated_ipfo, Some(vec!["203.0.113.8/32".to_owned()]));
         assert_eq!(got.default_farm_id, Some(farm));
 
-        let filter = FrontendFilter { zone: Some("all".into()), port: Some("8080".into()), ..Default::default() };
-        assert_eq!(c.list_frontends(LB, protocol, &filter).await.unwrap(), vec![id]);
+        let filter = FrontendFilter {
+            zone: Some("all".into()),
+            port: Some("8080".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.list_frontends(LB, protocol, &filter).await.unwrap(),
+            vec![id]
+        );
 
         // Clearing optionals: None is sent as null and the API forgets the value.
-        let update = Frontend { display_name: None, default_farm_id: None, dedicated_ipfo: None, ..got.clone() };
+        let update = Frontend {
+            display_name: None,
+            default_farm_id: None,
+            dedicated_ipfo: None,
+            ..got.clone()
+        };
         c.update_frontend(LB, protocol, id, &update).await.unwrap();
         let got = c.get_frontend(LB, protocol, id).await.unwrap();
         assert_eq!(got.display_name, None, "{protocol}");
         assert_eq!(got.default_farm_id, None, "{protocol}");
-        assert!(got.dedicated_ipfo.unwrap_or_default().is_empty(), "{protocol}");
+        assert!(
+            got.dedicated_ipfo.unwrap_or_default().is_empty(),
+            "{protocol}"
+        );
 
         c.delete_frontend(LB, protocol, id).await.unwrap();
-        assert!(c.get_frontend(LB, protocol, id).await.unwrap_err().is_not_found());
+        assert!(
+            c.get_frontend(LB, protocol, id)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
     }
-    let puts: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "PUT").collect();
+    let puts: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .collect();
     assert_eq!(puts.len(), 3);
     for put in puts {
         let body = put.body.as_object().unwrap();
-        assert!(body.get("displayName").is_some_and(|v| v.is_null()), "{body:?}");
+        assert!(
+            body.get("displayName").is_some_and(|v| v.is_null()),
+            "{body:?}"
+        );
         for read_only in ["frontendId", "vrackNetworkId", "vrackVrouterId"] {
-            assert!(!body.contains_key(read_only), "{read_only} sent in {body:?}");
+            assert!(
+                !body.contains_key(read_only),
+                "{read_only} sent in {body:?}"
+            );
         }
     }
 }
@@ -197,25 +308,62 @@ async fn frontend_lifecycle_for_every_protocol() {
 async fn refresh_waits_for_the_task_and_clears_pending_changes() {
     let sim = sim().await;
     let c = client(&sim);
-    c.create_frontend(LB, Protocol::Http, &http_frontend("80")).await.unwrap();
+    c.create_frontend(LB, Protocol::Http, &http_frontend("80"))
+        .await
+        .unwrap();
     let pending = c.pending_changes(LB).await.unwrap();
     assert!(pending.iter().any(|p| p.number > 0), "{pending:?}");
 
     let task = c.refresh(LB, None).await.unwrap();
     assert_eq!(task.action, "refreshIplb");
-    let running = c.list_iplb_tasks(LB, Some("refreshIplb"), None).await.unwrap();
+    let running = c
+        .list_iplb_tasks(LB, Some("refreshIplb"), None)
+        .await
+        .unwrap();
     assert!(running.contains(&task.id));
-    let done = c.wait_iplb_task(LB, task.id, deadline(), &CancellationToken::new()).await.unwrap();
+    let done = c
+        .wait_iplb_task(LB, task.id, deadline(), &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(done.status, IplbTaskStatus::Done);
-    assert_eq!(c.get_iplb_task(LB, task.id).await.unwrap().status, IplbTaskStatus::Done);
-    assert!(c.list_iplb_tasks(LB, Some("refreshIplb"), Some("todo")).await.unwrap().is_empty());
-    assert!(c.pending_changes(LB).await.unwrap().iter().all(|p| p.number == 0));
+    assert_eq!(
+        c.get_iplb_task(LB, task.id).await.unwrap().status,
+        IplbTaskStatus::Done
+    );
+    assert!(
+        c.list_iplb_tasks(LB, Some("refreshIplb"), Some("todo"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        c.pending_changes(LB)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.number == 0)
+    );
 
     // A zone-scoped refresh sends {"zone": ...}.
-    c.create_frontend(LB, Protocol::Tcp, &Frontend { default_farm_id: Some(12), ..http_frontend("22") }).await.unwrap();
+    c.create_frontend(
+        LB,
+        Protocol::Tcp,
+        &Frontend {
+            default_farm_id: Some(12),
+            ..http_frontend("22")
+        },
+    )
+    .await
+    .unwrap();
     let task = c.refresh(LB, Some("gra")).await.unwrap();
-    c.wait_iplb_task(LB, task.id, deadline(), &CancellationToken::new()).await.unwrap();
-    let last_refresh = sim.requests().into_iter().rfind(|r| r.path.ends_with("/refresh")).unwrap();
+    c.wait_iplb_task(LB, task.id, deadline(), &CancellationToken::new())
+        .await
+        .unwrap();
+    let last_refresh = sim
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with("/refresh"))
+        .unwrap();
     assert_eq!(last_refresh.body, serde_json::json!({"zone": "gra"}));
 }
 
@@ -224,26 +372,64 @@ async fn move_and_park_a_failover_ip() {
     let sim = sim().await;
     let c = client(&sim);
     let ip = c.get_ip(FREE_IP).await.unwrap();
-    assert_eq!((ip.ip.as_str(), ip.ip_type.as_str(), ip.routed_to_service()), (FREE_IP, "failover", None));
+    assert_eq!(
+        (ip.ip.as_str(), ip.ip_type.as_str(), ip.routed_to_service()),
+        (FREE_IP, "failover", None)
+    );
 
     let task = c.move_ip(FREE_IP, LB, None).await.unwrap();
-    let pending = c.list_ip_tasks(FREE_IP, Some(&task.function), None).await.unwrap();
+    let pending = c
+        .list_ip_tasks(FREE_IP, Some(&task.function), None)
+        .await
+        .unwrap();
     assert!(pending.contains(&task.task_id));
-    let done = c.wait_ip_task(FREE_IP, task.task_id, deadline(), &CancellationToken::new()).await.unwrap();
+    let done = c
+        .wait_ip_task(FREE_IP, task.task_id, deadline(), &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(done.status, IpTaskStatus::Done);
-    assert_eq!(c.get_ip_task(FREE_IP, task.task_id).await.unwrap().status, IpTaskStatus::Done);
-    assert!(c.list_failover_ips(LB).await.unwrap().contains(&FREE_IP.to_owned()));
-    assert_eq!(c.get_ip(FREE_IP).await.unwrap().routed_to_service(), Some(LB));
+    assert_eq!(
+        c.get_ip_task(FREE_IP, task.task_id).await.unwrap().status,
+        IpTaskStatus::Done
+    );
+    assert!(
+        c.list_failover_ips(LB)
+            .await
+            .unwrap()
+            .contains(&FREE_IP.to_owned())
+    );
+    assert_eq!(
+        c.get_ip(FREE_IP).await.unwrap().routed_to_service(),
+        Some(LB)
+    );
 
     let task = c.park_ip(FREE_IP).await.unwrap();
-    c.wait_ip_task(FREE_IP, task.task_id, deadline(), &CancellationToken::new()).await.unwrap();
-    assert!(!c.list_failover_ips(LB).await.unwrap().contains(&FREE_IP.to_owned()));
+    c.wait_ip_task(FREE_IP, task.task_id, deadline(), &CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(
+        !c.list_failover_ips(LB)
+            .await
+            .unwrap()
+            .contains(&FREE_IP.to_owned())
+    );
 
-    let moves: Vec<_> = sim.requests().into_iter().filter(|r| r.path.ends_with("/move")).collect();
+    let moves: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/move"))
+        .collect();
     assert_eq!(moves.len(), 1);
-    assert_eq!(moves[0].path, "/1.0/ip/203.0.113.7%2F32/move", "the block's slash is percent-encoded");
+    assert_eq!(
+        moves[0].path, "/1.0/ip/203.0.113.7%2F32/move",
+        "the block's slash is percent-encoded"
+    );
     assert_eq!(moves[0].body, serde_json::json!({"to": LB}));
-    let park = sim.requests().into_iter().find(|r| r.path.ends_with("/park")).unwrap();
+    let park = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/park"))
+        .unwrap();
     assert!(park.body.is_null(), "park has no body");
 }
 
@@ -252,26 +438,49 @@ async fn oauth2_and_access_token() {
     let sim = sim().await;
     let oauth = ResolvedConfig {
         endpoint: Endpoint::parse(&sim.base_url()).unwrap(),
-        auth: Auth::OAuth2 { client_id: "ID".into(), client_secret: Secret::from("SECRET"), token_url: sim.token_url() },
+        auth: Auth::OAuth2 {
+            client_id: "ID".into(),
+            client_secret: Secret::from("SECRET"),
+            token_url: sim.token_url(),
+        },
     };
     let c = Client::new(oauth, fast_options()).unwrap();
     c.check_credentials().await.unwrap();
     c.get_load_balancer(LB).await.unwrap();
-    assert_eq!(count(&sim, "POST", "/auth/oauth2/token"), 1, "the token is cached");
+    assert_eq!(
+        count(&sim, "POST", "/auth/oauth2/token"),
+        1,
+        "the token is cached"
+    );
 
     let resolved = resolve(
-        &ConfigInput { endpoint: Some(sim.base_url()), client_id: Some("ID".into()), client_secret: Some("SECRET".into()), ..Default::default() },
+        &ConfigInput {
+            endpoint: Some(sim.base_url()),
+            client_id: Some("ID".into()),
+            client_secret: Some("SECRET".into()),
+            ..Default::default()
+        },
         &|_| None,
         &[],
     )
     .unwrap();
-    assert!(matches!(&resolved.auth, Auth::OAuth2 { token_url, .. } if *token_url == sim.token_url()));
+    assert!(
+        matches!(&resolved.auth, Auth::OAuth2 { token_url, .. } if *token_url == sim.token_url())
+    );
 
     let bad = ResolvedConfig {
         endpoint: Endpoint::parse(&sim.base_url()).unwrap(),
-        auth: Auth::OAuth2 { client_id: "ID".into(), client_secret: Secret::from("WRONG"), token_url: sim.token_url() },
+        auth: Auth::OAuth2 {
+            client_id: "ID".into(),
+            client_secret: Secret::from("WRONG"),
+            token_url: sim.token_url(),
+        },
     };
-    let err = Client::new(bad, fast_options()).unwrap().check_credentials().await.unwrap_err();
+    let err = Client::new(bad, fast_options())
+        .unwrap()
+        .check_credentials()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::OAuth2 { .. }), "{err}");
     assert!(!err.to_string().contains("WRONG"), "{err}");
 
@@ -279,27 +488,49 @@ async fn oauth2_and_access_token() {
         endpoint: Endpoint::parse(&sim.base_url()).unwrap(),
         auth: Auth::AccessToken(Secret::from("TOKEN")),
     };
-    Client::new(token, fast_options()).unwrap().get_load_balancer(LB).await.unwrap();
+    Client::new(token, fast_options())
+        .unwrap()
+        .get_load_balancer(LB)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn wrong_secret_gives_the_api_error_in_one_line() {
     let sim = sim().await;
-    let c = Client::new(app_config(&sim.base_url(), "NOT-THE-SECRET"), fast_options()).unwrap();
+    let c = Client::new(
+        app_config(&sim.base_url(), "NOT-THE-SECRET"),
+        fast_options(),
+    )
+    .unwrap();
     let err = c.check_credentials().await.unwrap_err();
     let api = err.api_error().expect("an API error");
     assert_eq!(api.status, 400);
     assert_eq!(api.error_code.as_deref(), Some("INVALID_SIGNATURE"));
     let line = err.to_string();
     assert!(line.starts_with("OVH API error 400"), "{line}");
-    assert!(line.contains("query id ") && !line.contains("no query id"), "{line}");
-    assert!(!line.contains('\n') && !line.contains("NOT-THE-SECRET"), "{line}");
-    assert_eq!(count(&sim, "GET", "/auth/details"), 1, "a 400 is not retried");
+    assert!(
+        line.contains("query id ") && !line.contains("no query id"),
+        "{line}"
+    );
+    assert!(
+        !line.contains('\n') && !line.contains("NOT-THE-SECRET"),
+        "{line}"
+    );
+    assert_eq!(
+        count(&sim, "GET", "/auth/details"),
+        1,
+        "a 400 is not retried"
+    );
 }
 
 #[tokio::test]
 async fn server_clock_offset_is_compensated() {
-    let sim = sim_with(SimConfig { clock_offset_secs: 3 * 3600, ..base_config() }).await;
+    let sim = sim_with(SimConfig {
+        clock_offset_secs: 3 * 3600,
+        ..base_config()
+    })
+    .await;
     client(&sim).check_credentials().await.unwrap();
 }
 
@@ -310,37 +541,84 @@ async fn reads_converge_under_429_503_and_dropped_connections() {
     sim.add_faults(vec![
         rule("GET", "/ipLoadbalancing/*", status_fault(503, None), 1),
         rule("GET", "/ipLoadbalancing/*", status_fault(429, Some(0)), 1),
-        rule("GET", "/ipLoadbalancing/*", FaultKind::Drop { after_handling: false }, 1),
-        rule("GET", "/ipLoadbalancing/*", FaultKind::Drop { after_handling: true }, 1),
+        rule(
+            "GET",
+            "/ipLoadbalancing/*",
+            FaultKind::Drop {
+                after_handling: false,
+            },
+            1,
+        ),
+        rule(
+            "GET",
+            "/ipLoadbalancing/*",
+            FaultKind::Drop {
+                after_handling: true,
+            },
+            1,
+        ),
     ])
     .unwrap();
     let lb = c.get_load_balancer(LB).await.unwrap();
     assert_eq!(lb.service_name, LB);
-    assert_eq!(count(&sim, "GET", "/ipLoadbalancing/loadbalancer-0123abcd"), 5);
+    assert_eq!(
+        count(&sim, "GET", "/ipLoadbalancing/loadbalancer-0123abcd"),
+        5
+    );
 }
 
 #[tokio::test]
 async fn retry_after_is_honoured() {
     let sim = sim().await;
     let c = client(&sim);
-    sim.add_faults(vec![rule("GET", "/ipLoadbalancing/*/zone", status_fault(429, Some(1)), 1)]).unwrap();
+    sim.add_faults(vec![rule(
+        "GET",
+        "/ipLoadbalancing/*/zone",
+        status_fault(429, Some(1)),
+        1,
+    )])
+    .unwrap();
     let started = std::time::Instant::now();
     c.list_zones(LB).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn puts_and_deletes_are_retried_after_5xx() {
     let sim = sim().await;
     let c = client(&sim);
-    let created = c.create_frontend(LB, Protocol::Http, &http_frontend("80")).await.unwrap();
+    let created = c
+        .create_frontend(LB, Protocol::Http, &http_frontend("80"))
+        .await
+        .unwrap();
     let id = created.frontend_id.unwrap();
     sim.add_faults(vec![
         rule("PUT", "/ipLoadbalancing/**", status_fault(502, None), 2),
-        rule("DELETE", "/ipLoadbalancing/**", FaultKind::Drop { after_handling: false }, 1),
+        rule(
+            "DELETE",
+            "/ipLoadbalancing/**",
+            FaultKind::Drop {
+                after_handling: false,
+            },
+            1,
+        ),
     ])
     .unwrap();
-    c.update_frontend(LB, Protocol::Http, id, &Frontend { display_name: Some("x".into()), ..created }).await.unwrap();
+    c.update_frontend(
+        LB,
+        Protocol::Http,
+        id,
+        &Frontend {
+            display_name: Some("x".into()),
+            ..created
+        },
+    )
+    .await
+    .unwrap();
     c.delete_frontend(LB, Protocol::Http, id).await.unwrap();
     assert_eq!(count(&sim, "PUT", &format!("/frontend/{id}")), 3);
     assert_eq!(count(&sim, "DELETE", &format!("/frontend/{id}")), 2);
@@ -351,95 +629,215 @@ async fn a_post_that_reached_the_server_is_not_retried() {
     let sim = sim().await;
     let c = client(&sim);
 
-    sim.add_faults(vec![rule("POST", "/ipLoadbalancing/*/http/frontend", status_fault(503, None), 1)]).unwrap();
-    let err = c.create_frontend(LB, Protocol::Http, &http_frontend("80")).await.unwrap_err();
+    sim.add_faults(vec![rule(
+        "POST",
+        "/ipLoadbalancing/*/http/frontend",
+        status_fault(503, None),
+        1,
+    )])
+    .unwrap();
+    let err = c
+        .create_frontend(LB, Protocol::Http, &http_frontend("80"))
+        .await
+        .unwrap_err();
     assert_eq!(err.api_error().map(|e| e.status), Some(503), "{err}");
     assert_eq!(count(&sim, "POST", "/http/frontend"), 1);
 
-    sim.add_faults(vec![rule("POST", "/ipLoadbalancing/*/http/frontend", FaultKind::Drop { after_handling: true }, 1)])
-        .unwrap();
-    let err = c.create_frontend(LB, Protocol::Http, &http_frontend("81")).await.unwrap_err();
+    sim.add_faults(vec![rule(
+        "POST",
+        "/ipLoadbalancing/*/http/frontend",
+        FaultKind::Drop {
+            after_handling: true,
+        },
+        1,
+    )])
+    .unwrap();
+    let err = c
+        .create_frontend(LB, Protocol::Http, &http_frontend("81"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Transport { attempts: 1, .. }), "{err}");
     assert_eq!(count(&sim, "POST", "/http/frontend"), 2);
     // The server did act on it: exactly one frontend with that port exists, none was created twice.
-    let filter = FrontendFilter { port: Some("81".into()), ..Default::default() };
-    assert_eq!(c.list_frontends(LB, Protocol::Http, &filter).await.unwrap().len(), 1);
+    let filter = FrontendFilter {
+        port: Some("81".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.list_frontends(LB, Protocol::Http, &filter)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn a_throttled_post_is_retried() {
     let sim = sim().await;
     let c = client(&sim);
-    sim.add_faults(vec![rule("POST", "/ip/*/move", status_fault(429, Some(0)), 2)]).unwrap();
+    sim.add_faults(vec![rule(
+        "POST",
+        "/ip/*/move",
+        status_fault(429, Some(0)),
+        2,
+    )])
+    .unwrap();
     let task = c.move_ip(FREE_IP, LB, None).await.unwrap();
-    c.wait_ip_task(FREE_IP, task.task_id, deadline(), &CancellationToken::new()).await.unwrap();
+    c.wait_ip_task(FREE_IP, task.task_id, deadline(), &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(count(&sim, "POST", "/move"), 3);
 }
 
 #[tokio::test]
 async fn a_post_that_could_not_connect_is_retried_then_reported() {
     // Bind then drop a listener: connecting to its port is refused.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let c = Client::new(app_config(&format!("http://127.0.0.1:{port}/1.0"), "AS"), fast_options()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = Client::new(
+        app_config(&format!("http://127.0.0.1:{port}/1.0"), "AS"),
+        fast_options(),
+    )
+    .unwrap();
     let err = c.refresh(LB, None).await.unwrap_err();
     // The first failure is the /auth/time GET, retried max_retries times.
-    assert!(matches!(&err, Error::Transport { attempts: 5, route, .. } if route.contains("/auth/time")), "{err}");
+    assert!(
+        matches!(&err, Error::Transport { attempts: 5, route, .. } if route.contains("/auth/time")),
+        "{err}"
+    );
     let token = ResolvedConfig {
         endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}/1.0")).unwrap(),
         auth: Auth::AccessToken(Secret::from("TOKEN")),
     };
-    let err = Client::new(token, fast_options()).unwrap().refresh(LB, None).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport { attempts: 5, method, .. } if method == "POST"), "{err}");
+    let err = Client::new(token, fast_options())
+        .unwrap()
+        .refresh(LB, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport { attempts: 5, method, .. } if method == "POST"),
+        "{err}"
+    );
     assert!(err.to_string().contains("refresh"), "{err}");
 }
 
 #[tokio::test]
 async fn failed_tasks_surface_at_once_with_details() {
-    let sim = sim_with(SimConfig { task_duration: Duration::from_secs(30), ..base_config() }).await;
+    let sim = sim().await;
     let c = client(&sim);
+    let far = Instant::now() + Duration::from_secs(60);
     sim.add_faults(vec![rule(
         "POST",
         "/ip/*/move",
-        FaultKind::TaskStatus { status: "customerError".into(), comment: Some("destination refused".into()) },
+        FaultKind::TaskStatus {
+            status: "customerError".into(),
+            comment: Some("destination refused".into()),
+        },
         1,
     )])
     .unwrap();
     let task = c.move_ip(FREE_IP, LB, None).await.unwrap();
     let started = std::time::Instant::now();
-    let err = c.wait_ip_task(FREE_IP, task.task_id, deadline(), &CancellationToken::new()).await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "failed at once, not at the deadline");
+    let err = c
+        .wait_ip_task(FREE_IP, task.task_id, far, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "failed when the API said so, not at the deadline"
+    );
     match &err {
-        Error::TaskFailed { kind: TaskKind::Ip, status, details, .. } => {
+        Error::TaskFailed {
+            kind: TaskKind::Ip,
+            status,
+            details,
+            ..
+        } => {
             assert_eq!(status, "customerError");
             assert!(details.contains("destination refused"), "{err}");
         }
         other => panic!("{other}"),
     }
 
-    c.create_frontend(LB, Protocol::Http, &http_frontend("80")).await.unwrap();
-    sim.add_faults(vec![rule("POST", "/ipLoadbalancing/*/refresh", FaultKind::TaskStatus { status: "error".into(), comment: None }, 1)])
+    c.create_frontend(LB, Protocol::Http, &http_frontend("80"))
+        .await
+        .unwrap();
+    let fault = FaultKind::TaskStatus {
+        status: "blocked".into(),
+        comment: Some("maintenance".into()),
+    };
+    sim.add_faults(vec![rule("POST", "/ipLoadbalancing/*/refresh", fault, 1)])
         .unwrap();
     let task = c.refresh(LB, None).await.unwrap();
-    let err = c.wait_iplb_task(LB, task.id, deadline(), &CancellationToken::new()).await.unwrap_err();
+    let err = c
+        .wait_iplb_task(LB, task.id, far, &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert!(
-        matches!(&err, Error::TaskFailed { kind: TaskKind::IpLoadbalancing, status, .. } if status == "error"),
+        matches!(&err, Error::TaskFailed { kind: TaskKind::IpLoadbalancing, status, details, .. }
+            if status == "blocked" && details.contains("maintenance")),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_refresh_violating_deploy_conditions_fails_with_the_reason() {
+    let sim = sim().await;
+    let c = client(&sim);
+    // No default farm, no route, no redirect: the frontend is invalid, so the deploy task ends in error.
+    let invalid = Frontend {
+        default_farm_id: None,
+        ..http_frontend("80")
+    };
+    c.create_frontend(LB, Protocol::Http, &invalid)
+        .await
+        .unwrap();
+    let task = c.refresh(LB, None).await.unwrap();
+    let err = c
+        .wait_iplb_task(LB, task.id, deadline(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    match &err {
+        Error::TaskFailed {
+            status, details, ..
+        } => {
+            assert_eq!(status, "error");
+            assert!(
+                details.contains("comment: "),
+                "the simulator's reason is shown: {err}"
+            );
+        }
+        other => panic!("{other}"),
+    }
 }
 
 #[tokio::test]
 async fn a_wait_times_out_with_its_last_status_and_can_be_cancelled() {
     let sim = sim().await;
     let c = client(&sim);
-    sim.add_faults(vec![rule("POST", "/ip/*/move", FaultKind::TaskStuck, 1)]).unwrap();
+    sim.add_faults(vec![rule("POST", "/ip/*/move", FaultKind::TaskStuck, 1)])
+        .unwrap();
     let task = c.move_ip(FREE_IP, LB, None).await.unwrap();
 
     let err = c
-        .wait_ip_task(FREE_IP, task.task_id, Instant::now() + Duration::from_millis(300), &CancellationToken::new())
+        .wait_ip_task(
+            FREE_IP,
+            task.task_id,
+            Instant::now() + Duration::from_millis(300),
+            &CancellationToken::new(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Timeout { .. }), "{err}");
-    assert!(err.to_string().contains(&format!("IP task {}", task.task_id)), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("IP task {}", task.task_id)),
+        "{err}"
+    );
 
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
@@ -449,7 +847,10 @@ async fn a_wait_times_out_with_its_last_status_and_can_be_cancelled() {
     });
     let started = std::time::Instant::now();
     let far = Instant::now() + Duration::from_secs(600);
-    let err = c.wait_ip_task(FREE_IP, task.task_id, far, &cancel).await.unwrap_err();
+    let err = c
+        .wait_ip_task(FREE_IP, task.task_id, far, &cancel)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Cancelled { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
@@ -458,12 +859,21 @@ async fn a_wait_times_out_with_its_last_status_and_can_be_cancelled() {
 async fn the_client_cancel_token_stops_a_backoff() {
     let sim = sim().await;
     let options = ClientOptions {
-        retry: RetryPolicy { max_retries: 3, ..RetryPolicy::default() },
+        retry: RetryPolicy {
+            max_retries: 3,
+            ..RetryPolicy::default()
+        },
         ..fast_options()
     };
     let cancel = options.cancel.clone();
     let c = Client::new(app_config(&sim.base_url(), "AS"), options).unwrap();
-    sim.add_faults(vec![rule("GET", "/ipLoadbalancing/*/zone", status_fault(429, Some(60)), 1)]).unwrap();
+    sim.add_faults(vec![rule(
+        "GET",
+        "/ipLoadbalancing/*/zone",
+        status_fault(429, Some(60)),
+        1,
+    )])
+    .unwrap();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
         cancel.cancel();

@@ -23,12 +23,22 @@ impl Client {
         protocol: Protocol,
         filter: &FrontendFilter,
     ) -> Result<Vec<i64>, Error> {
-        self.get(&frontends_path(service_name, protocol), &filter.query(protocol)).await
+        self.get(
+            &frontends_path(service_name, protocol),
+            &filter.query(protocol),
+        )
+        .await
     }
 
     /// `GET /ipLoadbalancing/{sn}/{proto}/frontend/{id}`.
-    pub async fn get_frontend(&self, service_name: &str, protocol: Protocol, frontend_id: i64) -> Result<Frontend, Error> {
-        self.get(&frontend_path(service_name, protocol, frontend_id), &[]).await
+    pub async fn get_frontend(
+        &self,
+        service_name: &str,
+        protocol: Protocol,
+        frontend_id: i64,
+    ) -> Result<Frontend, Error> {
+        self.get(&frontend_path(service_name, protocol, frontend_id), &[])
+            .await
     }
 
     /// `POST /ipLoadbalancing/{sn}/{proto}/frontend` with the set fields of `frontend` that exist for `protocol`
@@ -40,7 +50,13 @@ impl Client {
         frontend: &Frontend,
     ) -> Result<Frontend, Error> {
         let body = Body::json(&frontend.create_body(protocol))?;
-        self.call(self.request(Method::POST, &frontends_path(service_name, protocol), &[], Some(body))?).await
+        self.call(self.request(
+            Method::POST,
+            &frontends_path(service_name, protocol),
+            &[],
+            Some(body),
+        )?)
+        .await
     }
 
     /// `PUT /ipLoadbalancing/{sn}/{proto}/frontend/{id}` with every writable field of `protocol`; an unset
@@ -54,12 +70,19 @@ impl Client {
     ) -> Result<(), Error> {
         let body = Body::json(&frontend.update_body(protocol))?;
         let path = frontend_path(service_name, protocol, frontend_id);
-        self.call_void(self.request(Method::PUT, &path, &[], Some(body))?).await
+        self.call_void(self.request(Method::PUT, &path, &[], Some(body))?)
+            .await
     }
 
     /// `DELETE /ipLoadbalancing/{sn}/{proto}/frontend/{id}`.
-    pub async fn delete_frontend(&self, service_name: &str, protocol: Protocol, frontend_id: i64) -> Result<(), Error> {
+    pub async fn delete_frontend(
+        &self,
+        service_name: &str,
+        protocol: Protocol,
+        frontend_id: i64,
+    ) -> Result<(), Error> {
         let path = frontend_path(service_name, protocol, frontend_id);
-        self.call_void(self.request(Method::DELETE, &path, &[], None)?).await
+        self.call_void(self.request(Method::DELETE, &path, &[], None)?)
+            .await
     }
 }

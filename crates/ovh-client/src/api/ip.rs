@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{Body, Client};
 use crate::error::{Error, TaskKind};
 use crate::models::{Ip, IpTask};
-use crate::path::encode;
+use crate::path::{encode, filters};
 use crate::wait::{Snapshot, TaskRef, wait_for};
 
 #[derive(Serialize)]
@@ -29,14 +29,29 @@ impl Client {
     }
 
     /// `POST /ip/{ip}/move` with `{"to": service_name}`: starts routing the IP to the service.
-    pub async fn move_ip(&self, ip: &str, service_name: &str, nexthop: Option<&str>) -> Result<IpTask, Error> {
-        let body = Body::json(&MoveBody { to: service_name, nexthop })?;
-        self.call(self.request(Method::POST, &format!("{}/move", ip_path(ip)), &[], Some(body))?).await
+    pub async fn move_ip(
+        &self,
+        ip: &str,
+        service_name: &str,
+        nexthop: Option<&str>,
+    ) -> Result<IpTask, Error> {
+        let body = Body::json(&MoveBody {
+            to: service_name,
+            nexthop,
+        })?;
+        self.call(self.request(
+            Method::POST,
+            &format!("{}/move", ip_path(ip)),
+            &[],
+            Some(body),
+        )?)
+        .await
     }
 
     /// `POST /ip/{ip}/park` (no body): routes the IP to nothing.
     pub async fn park_ip(&self, ip: &str) -> Result<IpTask, Error> {
-        self.call(self.request(Method::POST, &format!("{}/park", ip_path(ip)), &[], None)?).await
+        self.call(self.request(Method::POST, &format!("{}/park", ip_path(ip)), &[], None)?)
+            .await
     }
 
     /// `GET /ip/{ip}/task?function=&status=`: ids of the IP's tasks, optionally filtered.
@@ -46,19 +61,17 @@ impl Client {
         function: Option<&str>,
         status: Option<&str>,
     ) -> Result<Vec<i64>, Error> {
-        let mut query = Vec::new();
-        if let Some(f) = function {
-            query.push(("function", f.to_owned()));
-        }
-        if let Some(s) = status {
-            query.push(("status", s.to_owned()));
-        }
+        let query = filters(&[
+            ("function", function.map(str::to_owned)),
+            ("status", status.map(str::to_owned)),
+        ]);
         self.get(&format!("{}/task", ip_path(ip)), &query).await
     }
 
     /// `GET /ip/{ip}/task/{id}`.
     pub async fn get_ip_task(&self, ip: &str, task_id: i64) -> Result<IpTask, Error> {
-        self.get(&format!("{}/task/{task_id}", ip_path(ip)), &[]).await
+        self.get(&format!("{}/task/{task_id}", ip_path(ip)), &[])
+            .await
     }
 
     /// Polls an IP task until it is `done`. `cancelled`, `customerError` and `ovhError` end the wait at once with
@@ -71,17 +84,29 @@ impl Client {
         deadline: Instant,
         cancel: &CancellationToken,
     ) -> Result<IpTask, Error> {
-        let task = TaskRef { kind: TaskKind::Ip, id: task_id, owner: ip };
+        let task = TaskRef {
+            kind: TaskKind::Ip,
+            id: task_id,
+            owner: ip,
+        };
         wait_for(task, &self.options().poll, deadline, cancel, || async {
-            let task = self.get_ip_task(ip, task_id).await?;
-            Ok(Snapshot {
-                progress: task.status.progress(),
-                status: task.status.to_string(),
-                subject: task.function.clone(),
-                details: task.comment.clone().unwrap_or_else(|| "no comment given".to_owned()),
-                task,
-            })
+            self.get_ip_task(ip, task_id).await.map(Snapshot::from)
         })
         .await
+    }
+}
+
+impl From<IpTask> for Snapshot<IpTask> {
+    fn from(task: IpTask) -> Self {
+        Snapshot {
+            progress: task.status.progress(),
+            status: task.status.to_string(),
+            subject: task.function.clone(),
+            details: task
+                .comment
+                .clone()
+                .unwrap_or_else(|| "no comment given".to_owned()),
+            task,
+        }
     }
 }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{Body, Client};
 use crate::error::{Error, TaskKind};
 use crate::models::{Farm, IplbTask, LoadBalancer, PendingChanges, Protocol, Route};
-use crate::path::encode;
+use crate::path::{encode, filters};
 use crate::wait::{Snapshot, TaskRef, wait_for};
 
 /// `/ipLoadbalancing/{sn}` with the service name encoded, plus `suffix`.
@@ -45,13 +45,26 @@ impl Client {
         protocol: Protocol,
         zone: Option<&str>,
     ) -> Result<Vec<i64>, Error> {
-        let query: Vec<_> = zone.map(|z| ("zone", z.to_owned())).into_iter().collect();
-        self.get(&iplb_path(service_name, &format!("/{protocol}/farm")), &query).await
+        let query = filters(&[("zone", zone.map(str::to_owned))]);
+        self.get(
+            &iplb_path(service_name, &format!("/{protocol}/farm")),
+            &query,
+        )
+        .await
     }
 
     /// `GET /ipLoadbalancing/{sn}/{proto}/farm/{farmId}`.
-    pub async fn get_farm(&self, service_name: &str, protocol: Protocol, farm_id: i64) -> Result<Farm, Error> {
-        self.get(&iplb_path(service_name, &format!("/{protocol}/farm/{farm_id}")), &[]).await
+    pub async fn get_farm(
+        &self,
+        service_name: &str,
+        protocol: Protocol,
+        farm_id: i64,
+    ) -> Result<Farm, Error> {
+        self.get(
+            &iplb_path(service_name, &format!("/{protocol}/farm/{farm_id}")),
+            &[],
+        )
+        .await
     }
 
     /// `GET /ipLoadbalancing/{sn}/{proto}/route?frontendId=`: route ids (HTTP and TCP only; UDP has no routes and
@@ -65,29 +78,52 @@ impl Client {
         if !protocol.has_routes() {
             return Ok(Vec::new());
         }
-        let query: Vec<_> = frontend_id.map(|id| ("frontendId", id.to_string())).into_iter().collect();
-        self.get(&iplb_path(service_name, &format!("/{protocol}/route")), &query).await
+        let query = filters(&[("frontendId", frontend_id.map(|id| id.to_string()))]);
+        self.get(
+            &iplb_path(service_name, &format!("/{protocol}/route")),
+            &query,
+        )
+        .await
     }
 
     /// `GET /ipLoadbalancing/{sn}/{proto}/route/{routeId}` (HTTP and TCP).
-    pub async fn get_route(&self, service_name: &str, protocol: Protocol, route_id: i64) -> Result<Route, Error> {
-        self.get(&iplb_path(service_name, &format!("/{protocol}/route/{route_id}")), &[]).await
+    pub async fn get_route(
+        &self,
+        service_name: &str,
+        protocol: Protocol,
+        route_id: i64,
+    ) -> Result<Route, Error> {
+        self.get(
+            &iplb_path(service_name, &format!("/{protocol}/route/{route_id}")),
+            &[],
+        )
+        .await
     }
 
     /// `GET /ipLoadbalancing/{sn}/vrack/network`: the LB's vRack network ids.
     pub async fn list_vrack_networks(&self, service_name: &str) -> Result<Vec<i64>, Error> {
-        self.get(&iplb_path(service_name, "/vrack/network"), &[]).await
+        self.get(&iplb_path(service_name, "/vrack/network"), &[])
+            .await
     }
 
     /// `GET /ipLoadbalancing/{sn}/pendingChanges`: undeployed changes per zone (zones without any are absent).
     pub async fn pending_changes(&self, service_name: &str) -> Result<Vec<PendingChanges>, Error> {
-        self.get(&iplb_path(service_name, "/pendingChanges"), &[]).await
+        self.get(&iplb_path(service_name, "/pendingChanges"), &[])
+            .await
     }
 
     /// `POST /ipLoadbalancing/{sn}/refresh`: deploys the configuration, of one zone or (no body) of all.
     pub async fn refresh(&self, service_name: &str, zone: Option<&str>) -> Result<IplbTask, Error> {
-        let body = zone.map(|zone| Body::json(&RefreshBody { zone })).transpose()?;
-        self.call(self.request(Method::POST, &iplb_path(service_name, "/refresh"), &[], body)?).await
+        let body = zone
+            .map(|zone| Body::json(&RefreshBody { zone }))
+            .transpose()?;
+        self.call(self.request(
+            Method::POST,
+            &iplb_path(service_name, "/refresh"),
+            &[],
+            body,
+        )?)
+        .await
     }
 
     /// `GET /ipLoadbalancing/{sn}/task?action=&status=`: task ids, optionally filtered.
@@ -97,19 +133,17 @@ impl Client {
         action: Option<&str>,
         status: Option<&str>,
     ) -> Result<Vec<i64>, Error> {
-        let mut query = Vec::new();
-        if let Some(a) = action {
-            query.push(("action", a.to_owned()));
-        }
-        if let Some(s) = status {
-            query.push(("status", s.to_owned()));
-        }
+        let query = filters(&[
+            ("action", action.map(str::to_owned)),
+            ("status", status.map(str::to_owned)),
+        ]);
         self.get(&iplb_path(service_name, "/task"), &query).await
     }
 
     /// `GET /ipLoadbalancing/{sn}/task/{id}`.
     pub async fn get_iplb_task(&self, service_name: &str, task_id: i64) -> Result<IplbTask, Error> {
-        self.get(&iplb_path(service_name, &format!("/task/{task_id}")), &[]).await
+        self.get(&iplb_path(service_name, &format!("/task/{task_id}")), &[])
+            .await
     }
 
     /// Polls an IPLB task until it is `done`. `error`, `cancelled` and `blocked` end the wait at once with
@@ -122,18 +156,29 @@ impl Client {
         deadline: Instant,
         cancel: &CancellationToken,
     ) -> Result<IplbTask, Error> {
-        let task = TaskRef { kind: TaskKind::IpLoadbalancing, id: task_id, owner: service_name };
+        let task = TaskRef {
+            kind: TaskKind::IpLoadbalancing,
+            id: task_id,
+            owner: service_name,
+        };
         wait_for(task, &self.options().poll, deadline, cancel, || async {
-            let task = self.get_iplb_task(service_name, task_id).await?;
-            Ok(Snapshot {
-                progress: task.status.progress(),
-                status: task.status.to_string(),
-                subject: task.action.clone(),
-                details: iplb_task_details(&task),
-                task,
-            })
+            self.get_iplb_task(service_name, task_id)
+                .await
+                .map(Snapshot::from)
         })
         .await
+    }
+}
+
+impl From<IplbTask> for Snapshot<IplbTask> {
+    fn from(task: IplbTask) -> Self {
+        Snapshot {
+            progress: task.status.progress(),
+            status: task.status.to_string(),
+            subject: task.action.clone(),
+            details: iplb_task_details(&task),
+            task,
+        }
     }
 }
 
@@ -147,8 +192,14 @@ fn iplb_task_details(task: &IplbTask) -> String {
         parts.push(format!("progress {p}%"));
     }
     for (key, value) in &task.extra {
-        let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+        let text = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
         parts.push(format!("{key}: {text}"));
     }
-    if parts.is_empty() { "no details given".to_owned() } else { parts.join("; ") }
+    if parts.is_empty() {
+        "no details given".to_owned()
+    } else {
+        parts.join("; ")
+    }
 }

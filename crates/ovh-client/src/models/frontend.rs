@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::path::filters;
+
 /// The protocol of a frontend, farm or route, i.e. the path segment under `/ipLoadbalancing/{sn}/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Protocol {
@@ -53,7 +55,9 @@ impl std::str::FromStr for Protocol {
             "http" => Ok(Self::Http),
             "tcp" => Ok(Self::Tcp),
             "udp" => Ok(Self::Udp),
-            other => Err(format!("unknown protocol {other:?}: expected http, tcp or udp")),
+            other => Err(format!(
+                "unknown protocol {other:?}: expected http, tcp or udp"
+            )),
         }
     }
 }
@@ -113,7 +117,11 @@ struct WritableField {
 }
 
 const fn field(name: &'static str, nullable: bool, protocols: u8) -> WritableField {
-    WritableField { name, nullable, protocols }
+    WritableField {
+        name,
+        nullable,
+        protocols,
+    }
 }
 
 /// The writable fields per the schema (`frontendId`, `vrackNetworkId`, `vrackVrouterId` are read-only).
@@ -148,10 +156,15 @@ impl Frontend {
     fn body(&self, protocol: Protocol, send_null: impl Fn(&WritableField) -> bool) -> Value {
         // Serialising the struct gives every field under its API name; the table then picks what may be sent.
         let Ok(Value::Object(all)) = serde_json::to_value(self) else {
-            unreachable!("a struct of options, strings and integers always serialises to a JSON object")
+            unreachable!(
+                "a struct of options, strings and integers always serialises to a JSON object"
+            )
         };
         let mut body = Map::new();
-        for f in WRITABLE.iter().filter(|f| f.protocols & protocol.bit() != 0) {
+        for f in WRITABLE
+            .iter()
+            .filter(|f| f.protocols & protocol.bit() != 0)
+        {
             match all.get(f.name) {
                 Some(Value::Null) | None if send_null(f) => {
                     body.insert(f.name.to_owned(), Value::Null);
@@ -179,20 +192,20 @@ pub struct FrontendFilter {
 
 impl FrontendFilter {
     pub(crate) fn query(&self, protocol: Protocol) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(zone) = &self.zone {
-            query.push(("zone", zone.clone()));
-        }
-        if let Some(port) = &self.port {
-            query.push(("port", port.clone()));
-        }
-        if let Some(id) = self.default_farm_id {
-            query.push(("defaultFarmId", id.to_string()));
-        }
-        if let Some(id) = self.default_ssl_id.filter(|_| protocol != Protocol::Udp) {
-            query.push(("defaultSslId", id.to_string()));
-        }
-        query
+        filters(&[
+            ("zone", self.zone.clone()),
+            ("port", self.port.clone()),
+            (
+                "defaultFarmId",
+                self.default_farm_id.map(|id| id.to_string()),
+            ),
+            (
+                "defaultSslId",
+                self.default_ssl_id
+                    .filter(|_| protocol != Protocol::Udp)
+                    .map(|id| id.to_string()),
+            ),
+        ])
     }
 }
 
@@ -256,7 +269,10 @@ mod tests {
         let http = fe.update_body(Protocol::Http);
         let obj = http.as_object().unwrap();
         assert_eq!(obj["redirectLocation"], Value::Null);
-        assert!(!obj.contains_key("hsts"), "an unset non-nullable field is left out");
+        assert!(
+            !obj.contains_key("hsts"),
+            "an unset non-nullable field is left out"
+        );
         for ro in ["frontendId", "vrackNetworkId", "vrackVrouterId"] {
             assert!(!obj.contains_key(ro), "{ro} is read-only");
         }
@@ -275,8 +291,15 @@ mod tests {
 
     #[test]
     fn filter_query_skips_ssl_for_udp() {
-        let f = FrontendFilter { zone: Some("gra".into()), default_ssl_id: Some(2), ..Default::default() };
-        assert_eq!(f.query(Protocol::Tcp), vec![("zone", "gra".to_owned()), ("defaultSslId", "2".to_owned())]);
+        let f = FrontendFilter {
+            zone: Some("gra".into()),
+            default_ssl_id: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(
+            f.query(Protocol::Tcp),
+            vec![("zone", "gra".to_owned()), ("defaultSslId", "2".to_owned())]
+        );
         assert_eq!(f.query(Protocol::Udp), vec![("zone", "gra".to_owned())]);
     }
 }

@@ -40,7 +40,10 @@ pub struct Ip {
 impl Ip {
     /// The service the IP is routed to, if any.
     pub fn routed_to_service(&self) -> Option<&str> {
-        self.routed_to.as_ref().and_then(|r| r.service_name.as_deref()).filter(|s| !s.is_empty())
+        self.routed_to
+            .as_ref()
+            .and_then(|r| r.service_name.as_deref())
+            .filter(|s| !s.is_empty())
     }
 }
 
