@@ -57,7 +57,7 @@ impl FrontendResource {
         let label = self.label();
         let mut block = Block::new()
             .markdown(format!(
-                "An {label} frontend of an OVHcloud IP Load Balancer: the port(s) and zone it listens on, its \
+                "Manages an OVHcloud IP Load Balancer {label} frontend: the port(s) and zone it listens on, its \
                  dedicated failover IPs and default farm. Changes are pending until the configuration is deployed \
                  (see `ovhiplb_refresh`)."
             ))
