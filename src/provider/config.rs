@@ -62,9 +62,10 @@ pub fn build_client(
                 ConfigError::File { .. } => "Cannot read OVH configuration file",
                 _ => "Invalid OVH credentials",
             };
+            // The client's messages start with a setting name (`application_key is set ...`): keep its case.
             let mut detail = error.to_string();
-            if let Some(first) = detail.get(..1) {
-                detail = format!("{}{}.", first.to_uppercase(), detail[1..].trim_end_matches('.'));
+            if !detail.ends_with('.') {
+                detail.push('.');
             }
             diags.error(summary, detail);
             return None;

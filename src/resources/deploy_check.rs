@@ -183,25 +183,31 @@ pub fn problems(lb: &LbSnapshot) -> Vec<DeployProblem> {
 /// Reads what [`problems`] needs of `service_name`: the LB, its farms and frontends of every protocol, and, for
 /// frontends with neither default farm nor redirection, whether a route points at them. Objects deleted while
 /// being read are skipped.
+///
+/// Independent calls run concurrently, so that the check costs three round trips plus the object reads (at
+/// [`CONCURRENT_READS`] a time per kind) rather than one round trip per call: with OVH's latency the sequential
+/// version made the check the longest step of a deploy (BENCHMARKS.md "Latency").
 pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot, Error> {
-    let lb = client.get_load_balancer(service_name).await?;
+    let [first, second, third] = Protocol::ALL;
+    let (lb, first, second, third) = tokio::try_join!(
+        client.get_load_balancer(service_name),
+        list_ids(client, service_name, first),
+        list_ids(client, service_name, second),
+        list_ids(client, service_name, third),
+    )?;
     let vrack_name = lb.vrack_name.filter(|name| !name.is_empty());
-    let vrack_networks = match vrack_name {
-        Some(_) => client.list_vrack_networks(service_name).await?,
-        None => Vec::new(),
-    };
-
-    let mut farm_ids = Vec::new();
-    let mut frontend_ids = Vec::new();
-    for protocol in Protocol::ALL {
-        let farms = client.list_farms(service_name, protocol, None).await?;
-        farm_ids.extend(farms.into_iter().map(|id| (protocol, id)));
-        let frontends = client
-            .list_frontends(service_name, protocol, &FrontendFilter::default())
-            .await?;
-        frontend_ids.extend(frontends.into_iter().map(|id| (protocol, id)));
+    let (mut farm_ids, mut frontend_ids) = (Vec::new(), Vec::new());
+    for (farms, frontends) in [first, second, third] {
+        farm_ids.extend(farms);
+        frontend_ids.extend(frontends);
     }
 
+    let vrack_networks = async {
+        match &vrack_name {
+            Some(_) => client.list_vrack_networks(service_name).await,
+            None => Ok(Vec::new()),
+        }
+    };
     let farms = read_all(
         client,
         service_name,
@@ -214,8 +220,7 @@ pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot,
                 vrack_network_id: farm.vrack_network_id,
             })
         },
-    )
-    .await?;
+    );
     let frontends = read_all(
         client,
         service_name,
@@ -239,8 +244,8 @@ pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot,
             }
             Ok(facts)
         },
-    )
-    .await?;
+    );
+    let (vrack_networks, farms, frontends) = tokio::try_join!(vrack_networks, farms, frontends)?;
 
     Ok(LbSnapshot {
         service_name: service_name.to_owned(),
@@ -249,6 +254,21 @@ pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot,
         farms,
         frontends,
     })
+}
+
+/// The farm and frontend ids of `protocol` on `service_name`, each tagged with the protocol.
+async fn list_ids(
+    client: &Client,
+    service_name: &str,
+    protocol: Protocol,
+) -> Result<(Vec<(Protocol, i64)>, Vec<(Protocol, i64)>), Error> {
+    let all = FrontendFilter::default();
+    let (farms, frontends) = tokio::try_join!(
+        client.list_farms(service_name, protocol, None),
+        client.list_frontends(service_name, protocol, &all),
+    )?;
+    let tag = |ids: Vec<i64>| ids.into_iter().map(|id| (protocol, id)).collect();
+    Ok((tag(farms), tag(frontends)))
 }
 
 /// Runs `read` for every key, [`CONCURRENT_READS`] at a time; results come back in key order. A 404 (the object

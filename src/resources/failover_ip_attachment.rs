@@ -37,6 +37,10 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// How much later than the operation's deadline the client's own task deadline falls, so that the operation's
 /// timeout (whose message names the `timeouts` setting) is the one that fires.
 const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+/// Moves or parks sent per operation: the first, plus re-sends after a failure proven to have done nothing.
+const MAX_POSTS: u32 = 4;
+/// Pause before a re-send, times the attempt number.
+const RESEND_PAUSE: Duration = Duration::from_millis(300);
 /// Task wait bound when the operation has no deadline (it always has one here; this is a safety net).
 const UNBOUNDED_WAIT: Duration = Duration::from_secs(86_400);
 
@@ -288,30 +292,39 @@ async fn detach<T>(ctx: &Ctx<T>, client: &Client, target: &Target) -> Result<(),
 /// Starts the move or park of the IP and waits for its task to end.
 async fn run_ip_task<T>(ctx: &Ctx<T>, client: &Client, target: &Target, goal: Goal) -> Result<(), Diagnostic> {
     let ip = target.api_ip();
-    let posted = match goal {
-        Goal::Attach => call(ctx, client.move_ip(&ip, &target.service_name, None)).await,
-        Goal::Detach => call(ctx, client.park_ip(&ip)).await,
-    };
-    let task_id = match posted {
-        Ok(task) => task.task_id,
-        Err(e) if may_have_started_a_task(&e) => {
-            tracing::debug!(%ip, error = %e, "move/park outcome unknown; looking for its task");
-            match recover(ctx, client, target, goal).await {
-                Ok(Recovered::Pending(task_id)) => task_id,
-                Ok(Recovered::Reached) => return Ok(()),
-                Ok(Recovered::Nothing) => return Err(e.to_diagnostic(goal.failure(target))),
-                Err(lookup) => {
-                    return Err(Diagnostic::error(
-                        goal.failure(target),
-                        format!(
-                            "{e}. Checking whether the request took effect failed too ({lookup}); the IP may be \
-                             moving: run terraform plan to see where it is before applying again."
-                        ),
-                    ));
+    let mut sent = 0;
+    let task_id = loop {
+        sent += 1;
+        let posted = match goal {
+            Goal::Attach => call(ctx, client.move_ip(&ip, &target.service_name, None)).await,
+            Goal::Detach => call(ctx, client.park_ip(&ip)).await,
+        };
+        match posted {
+            Ok(task) => break task.task_id,
+            Err(e) if may_have_started_a_task(&e) => {
+                tracing::debug!(%ip, error = %e, "move/park outcome unknown; looking for its task");
+                match recover(ctx, client, target, goal).await {
+                    Ok(Recovered::Pending(task_id)) => break task_id,
+                    Ok(Recovered::Reached) => return Ok(()),
+                    // Provably not done (no task, IP not there): sending it again cannot do it twice.
+                    Ok(Recovered::Nothing) if sent < MAX_POSTS => {
+                        let pause = ctx.run(tokio::time::sleep(RESEND_PAUSE.saturating_mul(sent))).await;
+                        pause.map_err(|why| CallError::Interrupted(why).to_diagnostic(goal.failure(target)))?;
+                    }
+                    Ok(Recovered::Nothing) => return Err(e.to_diagnostic(goal.failure(target))),
+                    Err(lookup) => {
+                        return Err(Diagnostic::error(
+                            goal.failure(target),
+                            format!(
+                                "{e}. Checking whether the request took effect failed too ({lookup}); the IP may \
+                                 be moving: run terraform plan to see where it is before applying again."
+                            ),
+                        ));
+                    }
                 }
             }
+            Err(e) => return Err(e.to_diagnostic(goal.failure(target))),
         }
-        Err(e) => return Err(e.to_diagnostic(goal.failure(target))),
     };
     wait_ip_task(ctx, client, target, goal, task_id).await
 }
@@ -369,9 +382,13 @@ async fn wait_ip_task<T>(
     let deadline = ctx.deadline().map_or_else(|| Instant::now() + UNBOUNDED_WAIT, |deadline| deadline + DEADLINE_GRACE);
     match call(ctx, client.wait_ip_task(&ip, task_id, deadline, ctx.cancellation())).await {
         Ok(_) => Ok(()),
-        Err(CallError::Interrupted(why)) => Err(Diagnostic::error(
+        // Stop reaches both the operation and the client's own wait; whichever sees it first, the task goes on.
+        Err(e @ (CallError::Interrupted(_) | CallError::Api(ApiFailure::Cancelled { .. }))) => Err(Diagnostic::error(
             goal.failure(target),
-            format!("Waiting for IP task {task_id} of {ip} stopped: {why}."),
+            format!(
+                "Waiting for IP task {task_id} of {ip} stopped: {e}. The task goes on at OVH; the next run follows \
+                 it instead of sending another move or park."
+            ),
         )),
         Err(e) => Err(e.to_diagnostic(goal.failure(target))),
     }
@@ -537,6 +554,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_move_or_park_that_did_not_happen_is_sent_again() {
+        let sim = sim(30).await;
+        let client = client(&sim);
+        sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/*", "kind": "status", "status": 503, "times": 1})))
+            .unwrap();
+        attach(&ctx(), &client, &target(FOIP)).await.unwrap();
+        assert_eq!(calls(&sim, "POST", "/move"), 2, "{:#?}", sim.requests());
+        sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/*", "kind": "drop", "times": 1}))).unwrap();
+        detach(&ctx(), &client, &target(FOIP)).await.unwrap();
+        assert_eq!(calls(&sim, "POST", "/park"), 2, "{:#?}", sim.requests());
+        let done_tasks = sim.state()["ip_tasks"].as_array().map_or(0, Vec::len);
+        assert_eq!(done_tasks, 2, "one move and one park");
+    }
+
+    #[tokio::test]
     async fn a_move_left_running_is_waited_for() {
         let sim = sim(300).await;
         let client = client(&sim);
@@ -564,7 +596,7 @@ mod tests {
         let (outcome, ()) = tokio::join!(attach(&stopping, &client, &foip), cancel_soon);
         let err = outcome.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(err.detail.contains("cancelled"), "{err}");
+        assert!(err.detail.contains("cancelled") && err.detail.contains("goes on at OVH"), "{err}");
     }
 
     #[tokio::test]

@@ -18,6 +18,8 @@ use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{AttrPath, Type, Value};
 use crate::provider::ProviderData;
 
+mod adoption;
+
 /// The id form, for import errors.
 const ID_FORM: &str = "service_name/frontend_id";
 
@@ -418,44 +420,28 @@ impl Resource<ProviderData> for FrontendResource {
     ) -> Option<Value> {
         let service_name = planned.get("service_name").as_str()?;
         let body = self.api_from_state(planned);
-        match call(
-            ctx,
-            ctx.data
-                .client
-                .create_frontend(service_name, self.protocol, &body),
-        )
-        .await
-        {
-            Ok(created) => match created.frontend_id {
-                Some(frontend_id) => {
-                    Some(self.state_from_api(service_name, frontend_id, &created, planned))
-                }
-                None => {
-                    diags.error(
-                        self.failure("create", &format!("on {service_name}")),
-                        "The API answered the creation without a frontendId, so the new frontend cannot be \
-                         tracked. Find it in the load balancer's frontends and import it.",
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                let mut diagnostic =
-                    e.to_diagnostic(self.failure("create", &format!("on {service_name}")));
-                if e.outcome_unknown() {
-                    // The client never retries a POST whose answer was lost, so nothing was created twice; but
-                    // this one may exist. Adopting it automatically would need a marker to recognise it (OVH
-                    // frontends have no client token): a later issue could list the frontends before the POST and
-                    // adopt the single new one with the planned port and zone.
-                    diagnostic.detail.push_str(&format!(
-                        " The request may have reached OVH: check the {} frontends of {service_name} on port {} \
-                         in zone {} and, if one was created, import it ({ID_FORM}) instead of applying again.",
-                        self.label(),
-                        body.port.as_deref().unwrap_or("?"),
-                        body.zone.as_deref().unwrap_or("?"),
-                    ));
-                }
-                diags.push(diagnostic);
+        let created = match adoption::create(ctx, self.protocol, service_name, &body).await {
+            Ok(created) => created,
+            Err(failure) => {
+                diags.push(failure.into_diagnostic(
+                    self.failure("create", &format!("on {service_name}")),
+                    self.label(),
+                    service_name,
+                    &body,
+                ));
+                return None;
+            }
+        };
+        match created.frontend_id {
+            Some(frontend_id) => {
+                Some(self.state_from_api(service_name, frontend_id, &created, planned))
+            }
+            None => {
+                diags.error(
+                    self.failure("create", &format!("on {service_name}")),
+                    "The API answered the creation without a frontendId, so the new frontend cannot be \
+                     tracked. Find it in the load balancer's frontends and import it.",
+                );
                 None
             }
         }
@@ -853,16 +839,84 @@ mod sim_tests {
         ])
     }
 
-    #[tokio::test]
-    async fn a_lost_create_answer_is_not_retried_and_says_what_to_do() {
+    fn posts(sim: &Simulator) -> usize {
+        sim.requests().iter().filter(|r| r.method == "POST").count()
+    }
+
+    /// A UDP frontend on port 53 with the fault `rule` on its POST: returns the created state and the POST count.
+    async fn create_under(rule: serde_json::Value) -> (Simulator, Option<Value>, Diagnostics) {
         let (sim, data) = setup().await;
-        let rule = json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "drop",
-                          "after_handling": true, "times": 1});
-        sim.add_faults(vec![serde_json::from_value(rule).unwrap()])
-            .unwrap();
         let resource = FrontendResource::new(Protocol::Udp);
         let mut diags = Diagnostics::new();
+        // A frontend on the same port in another zone, made before: it must not be mistaken for ours.
+        let other = resource
+            .create(&ctx(&data), &planned("53", "rbx"), &Value::Null, &mut diags)
+            .await;
+        assert!(other.is_some(), "{diags:?}");
+        sim.add_faults(vec![serde_json::from_value(rule).unwrap()])
+            .unwrap();
         let created = resource
+            .create(&ctx(&data), &planned("53", "gra"), &Value::Null, &mut diags)
+            .await;
+        (sim, created, diags)
+    }
+
+    #[tokio::test]
+    async fn a_lost_create_answer_is_adopted_not_repeated() {
+        let rule = json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "drop",
+                          "after_handling": true, "times": 1});
+        let (sim, created, diags) = create_under(rule).await;
+        let state = created.unwrap_or_else(|| panic!("{diags:?}"));
+        assert_eq!(
+            posts(&sim),
+            2,
+            "one POST each, none repeated: {:#?}",
+            sim.requests()
+        );
+        let frontends = sim.state()["frontends"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(frontends.len(), 2, "{frontends:#?}");
+        let adopted = frontends
+            .iter()
+            .find(|f| f["object"]["zone"] == "gra")
+            .expect("the gra frontend");
+        assert_eq!(
+            state.get("frontend_id").as_i64(),
+            adopted["object"]["frontendId"].as_i64()
+        );
+        assert_eq!(state.get("zone").as_str(), Some("gra"));
+    }
+
+    #[tokio::test]
+    async fn a_create_that_did_not_happen_is_sent_again() {
+        for rule in [
+            json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "drop", "times": 2}),
+            json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "status", "status": 502,
+                   "times": 2}),
+        ] {
+            // Two failed POSTs before the answer: three in all for the gra frontend, plus the rbx one.
+            let (sim, created, diags) = create_under(rule.clone()).await;
+            assert!(created.is_some(), "{rule}: {diags:?}");
+            assert_eq!(posts(&sim), 4, "{rule}: {:#?}", sim.requests());
+            assert_eq!(
+                sim.state()["frontends"].as_array().map(Vec::len),
+                Some(2),
+                "{rule}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_create_failing_every_time_gives_up_with_a_clear_error() {
+        let rule = json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "status",
+                          "status": 503});
+        let (sim, data) = setup().await;
+        sim.add_faults(vec![serde_json::from_value(rule).unwrap()])
+            .unwrap();
+        let mut diags = Diagnostics::new();
+        let created = FrontendResource::new(Protocol::Udp)
             .create(&ctx(&data), &planned("53", "gra"), &Value::Null, &mut diags)
             .await;
         assert!(created.is_none());
@@ -873,16 +927,13 @@ mod sim_tests {
                 .contains("Cannot create ovhiplb_udp_frontend on loadbalancer-0123abcd"),
             "{error}"
         );
-        assert!(
-            error.detail.contains("may have reached OVH") && error.detail.contains("port 53"),
-            "{error}"
-        );
-        let posts = sim.requests().iter().filter(|r| r.method == "POST").count();
-        assert_eq!(
-            posts, 1,
-            "a POST whose answer was lost must not be sent again"
-        );
-        assert_eq!(sim.state()["frontends"].as_array().map(Vec::len), Some(1));
+        assert!(error.detail.contains("503"), "{error}");
+        assert_eq!(posts(&sim), adoption_max_posts());
+        assert_eq!(sim.state()["frontends"].as_array().map(Vec::len), Some(0));
+    }
+
+    fn adoption_max_posts() -> usize {
+        usize::try_from(super::adoption::MAX_POSTS).unwrap()
     }
 
     #[tokio::test]

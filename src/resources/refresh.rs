@@ -35,6 +35,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// two calls, or the API lists it late), before trying again.
 const CONFLICT_PAUSE: Duration = Duration::from_secs(1);
 
+/// Refresh POSTs whose answer may be lost (dropped, 5xx) tolerated in one deploy before giving up.
+const MAX_LOST_ANSWERS: u32 = 3;
+
 /// The zone value that means every zone, as the API takes it.
 const ALL_ZONES: &str = "all";
 
@@ -280,6 +283,7 @@ async fn deploy(ctx: &Ctx<&ProviderData>, target: &Target) -> Result<i64, Failur
     let client = &data.client;
     let sn = target.service_name.as_str();
     let mut conditions_checked = false;
+    let mut lost_answers = 0;
     loop {
         let pending = target.count(
             &call(
@@ -329,6 +333,22 @@ async fn deploy(ctx: &Ctx<&ProviderData>, target: &Target) -> Result<i64, Failur
                         error: CallError::Interrupted(why),
                     })?;
                 }
+                continue;
+            }
+            Err(Failure::Call {
+                during,
+                error: CallError::Api(error),
+            }) if answer_may_be_lost(&error) => {
+                // The API may have started a refresh: the loop finds it among the running ones and waits for it,
+                // or sees nothing pending any more. Only a refresh that provably did not start is sent again.
+                lost_answers += 1;
+                if lost_answers > MAX_LOST_ANSWERS {
+                    return Err(Failure::Call {
+                        during,
+                        error: CallError::Api(error),
+                    });
+                }
+                tracing::info!(lb = %target.label(), %error, "refresh answer lost; looking for its task");
                 continue;
             }
             Err(failure) => return Err(failure),
@@ -404,6 +424,15 @@ async fn call<T>(
     common::call(ctx, future)
         .await
         .map_err(|error| Failure::Call { during, error })
+}
+
+/// Whether a refresh POST that failed this way may have started a task anyway: the connection failed after
+/// sending, or the server answered 5xx.
+fn answer_may_be_lost(error: &Error) -> bool {
+    match error {
+        Error::Transport { .. } => true,
+        other => other.api_error().is_some_and(|e| e.status >= 500),
+    }
 }
 
 fn is_conflict(error: &Error) -> bool {
@@ -859,6 +888,49 @@ mod tests {
             assert_eq!(deployed.unwrap(), 0);
             // Ours was refused while the other ran; it then waited and found everything deployed.
             assert_eq!(refreshes(&sim), vec![Some(200), Some(409)]);
+        }
+
+        /// Deploys with `rule` armed; returns the statuses of the refresh POSTs and the refresh tasks created.
+        async fn deploy_under(rule: serde_json::Value) -> (Vec<Option<u16>>, usize) {
+            let sim = sim(Duration::from_millis(150)).await;
+            sim.add_faults(vec![serde_json::from_value(rule).unwrap()])
+                .unwrap();
+            let data = data(&sim);
+            let ctx = Ctx::new(&data, CancellationToken::new())
+                .with_timeout(Duration::from_secs(20), "timeouts.create");
+            assert_eq!(
+                deploy(&ctx, &target()).await.unwrap(),
+                0,
+                "{:#?}",
+                sim.requests()
+            );
+            let tasks = sim.state()["iplb_tasks"].as_array().map_or(0, Vec::len);
+            (refreshes(&sim), tasks)
+        }
+
+        #[tokio::test]
+        async fn a_lost_refresh_answer_is_followed_not_repeated() {
+            let rule = json!({"method": "POST", "path": "/ipLoadbalancing/*/refresh", "kind": "drop",
+                              "after_handling": true, "times": 1});
+            let (posts, tasks) = deploy_under(rule).await;
+            assert_eq!(
+                (posts, tasks),
+                (vec![Some(200)], 1),
+                "one refresh, waited for"
+            );
+        }
+
+        #[tokio::test]
+        async fn a_refresh_that_did_not_start_is_sent_again() {
+            for rule in [
+                json!({"method": "POST", "path": "/ipLoadbalancing/*/refresh", "kind": "drop", "times": 1}),
+                json!({"method": "POST", "path": "/ipLoadbalancing/*/refresh", "kind": "status", "status": 500,
+                       "times": 1}),
+            ] {
+                let (posts, tasks) = deploy_under(rule.clone()).await;
+                assert_eq!(posts.len(), 2, "{rule}: {posts:?}");
+                assert_eq!(tasks, 1, "{rule}");
+            }
         }
 
         #[tokio::test]

