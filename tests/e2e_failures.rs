@@ -56,20 +56,33 @@ fn attachment(name: &str, ip: &str) -> String {
     )
 }
 
-/// A frontend of `protocol` named `name`; `extra` is more HCL inside the block.
+/// A frontend of `protocol` named `name` in every zone; `extra` is more HCL inside the block.
 fn frontend(protocol: &str, name: &str, port: u16, extra: &str) -> String {
+    frontend_in("all", protocol, name, port, extra)
+}
+
+/// A frontend of `protocol` named `name` in `zone`.
+fn frontend_in(zone: &str, protocol: &str, name: &str, port: u16, extra: &str) -> String {
     format!(
         "resource \"ovhiplb_{protocol}_frontend\" \"{name}\" {{\n  service_name = \"{LB}\"\n  port = \"{port}\"\n  \
-         zone = \"all\"\n{extra}}}\n"
+         zone = \"{zone}\"\n{extra}}}\n"
     )
 }
 
-/// The refresh, re-deploying whenever one of `frontends` (resource addresses) changes.
+/// The refresh of every zone, re-deploying whenever one of `frontends` (resource addresses) changes.
 fn refresh(frontends: &[&str]) -> String {
+    refresh_of(None, frontends)
+}
+
+/// The refresh of `zone` (every zone when `None`).
+fn refresh_of(zone: Option<&str>, frontends: &[&str]) -> String {
     let list = frontends.join(", ");
+    let zone = zone
+        .map(|z| format!("  zone = \"{z}\"\n"))
+        .unwrap_or_default();
     format!(
-        "resource \"ovhiplb_refresh\" \"deploy\" {{\n  service_name = \"{LB}\"\n  triggers = {{\n    frontends = \
-         sha1(jsonencode([{list}]))\n  }}\n  depends_on = [{list}]\n}}\n"
+        "resource \"ovhiplb_refresh\" \"deploy\" {{\n  service_name = \"{LB}\"\n{zone}  triggers = {{\n    \
+         frontends = sha1(jsonencode([{list}]))\n  }}\n  depends_on = [{list}]\n}}\n"
     )
 }
 
@@ -194,7 +207,9 @@ fn refresh_tasks(sim: &TestSim) -> Vec<(String, Option<String>)> {
 fn accepted_calls(sim: &TestSim, method: &str, suffix: &str) -> usize {
     sim.requests()
         .iter()
-        .filter(|r| r.method == method && r.path.ends_with(suffix) && r.status.is_some_and(|s| s < 300))
+        .filter(|r| {
+            r.method == method && r.path.ends_with(suffix) && r.status.is_some_and(|s| s < 300)
+        })
         .count()
 }
 
@@ -204,7 +219,10 @@ fn wait_until(process: &mut TfProcess, what: &str, reached: impl Fn() -> bool) {
     let started = Instant::now();
     while !reached() {
         assert!(process.is_running(), "Terraform ended before {what}");
-        assert!(started.elapsed() < REACH_TIMEOUT, "Terraform did not reach {what} in {REACH_TIMEOUT:?}");
+        assert!(
+            started.elapsed() < REACH_TIMEOUT,
+            "Terraform did not reach {what} in {REACH_TIMEOUT:?}"
+        );
         thread::sleep(Duration::from_millis(50));
     }
 }
@@ -230,7 +248,11 @@ fn assert_plan_clean(workdir: &TfWorkdir, why: &str) {
 
 #[track_caller]
 fn assert_mentions(output: &TfOutput, needle: &str) {
-    let flat = output.combined().split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = output
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(flat.contains(needle), "expected {needle:?} in:\n{output}");
 }
 
@@ -257,9 +279,11 @@ fn a_partial_failure_leaves_state_matching_the_api() {
     };
     let workdir = TfWorkdir::new();
     workdir.write("main.tf", &config(999));
-    sim.add_faults(fault(json!({"method": "POST", "path": "/ipLoadbalancing/*/tcp/frontend",
-                                "kind": "status", "status": 503})))
-        .expect("fault accepted");
+    sim.add_faults(fault(
+        json!({"method": "POST", "path": "/ipLoadbalancing/*/tcp/frontend",
+                                "kind": "status", "status": 503}),
+    ))
+    .expect("fault accepted");
 
     let failed = workdir.try_apply();
     failed.assert_failure();
@@ -267,7 +291,11 @@ fn a_partial_failure_leaves_state_matching_the_api() {
     assert_mentions(&failed, "999");
     assert_state_matches_api(&sim, &workdir, "after the failed apply");
     let resources = state_resources(&workdir);
-    assert_eq!(state_frontends(&resources).len(), 1, "only the web frontend was created: {resources:#?}");
+    assert_eq!(
+        state_frontends(&resources).len(),
+        1,
+        "only the web frontend was created: {resources:#?}"
+    );
     assert!(
         !resources.iter().any(|r| r["type"] == "ovhiplb_refresh"),
         "the refresh must not run after failed dependencies"
@@ -285,16 +313,24 @@ fn a_partial_failure_leaves_state_matching_the_api() {
     assert_plan_clean(&workdir, "after the second apply");
 
     // An update refused by the API keeps the prior values in state: the next plan shows the change again.
-    workdir.write("main.tf", &config(11).replace("port = \"443\"", "port = \"444\""));
-    sim.add_faults(fault(json!({"method": "PUT", "path": "/ipLoadbalancing/*/tcp/frontend/*",
-                                "kind": "status", "status": 503})))
-        .expect("fault accepted");
+    workdir.write(
+        "main.tf",
+        &config(11).replace("port = \"443\"", "port = \"444\""),
+    );
+    sim.add_faults(fault(
+        json!({"method": "PUT", "path": "/ipLoadbalancing/*/tcp/frontend/*",
+                                "kind": "status", "status": 503}),
+    ))
+    .expect("fault accepted");
     workdir.try_apply().assert_failure();
     let tls = state_resources(&workdir)
         .into_iter()
         .find(|r| r["type"] == "ovhiplb_tcp_frontend")
         .expect("the tcp frontend stays in state");
-    assert_eq!(tls["values"]["port"], "443", "a failed update must not record the new value");
+    assert_eq!(
+        tls["values"]["port"], "443",
+        "a failed update must not record the new value"
+    );
     sim.clear_faults();
     workdir.apply();
     assert_state_matches_api(&sim, &workdir, "after the update");
@@ -329,16 +365,32 @@ fn a_provider_killed_mid_apply_converges_on_the_next_apply() {
 
     // Killed while the move task runs.
     let mut apply = workdir.spawn_apply();
-    wait_until(&mut apply, "the move", || accepted_calls(&sim, "POST", "/move") == 1);
+    wait_until(&mut apply, "the move", || {
+        accepted_calls(&sim, "POST", "/move") == 1
+    });
     thread::sleep(TASK / 6);
-    assert!(kill_providers(&apply) >= 1, "no provider process found under terraform");
+    assert!(
+        kill_providers(&apply) >= 1,
+        "no provider process found under terraform"
+    );
     let crashed = apply.wait();
     crashed.assert_failure();
-    assert!(api_frontends(&sim).is_empty(), "nothing was created past the move");
+    assert!(
+        api_frontends(&sim).is_empty(),
+        "nothing was created past the move"
+    );
 
     workdir.apply();
-    assert_eq!(moves_per_ip(&sim), vec![(IP_WEB.to_owned(), 1)], "the IP was moved twice");
-    assert_state_matches_api(&sim, &workdir, "after recovering from a kill during the move");
+    assert_eq!(
+        moves_per_ip(&sim),
+        vec![(IP_WEB.to_owned(), 1)],
+        "the IP was moved twice"
+    );
+    assert_state_matches_api(
+        &sim,
+        &workdir,
+        "after recovering from a kill during the move",
+    );
     assert_eq!(api_frontends(&sim).len(), 1);
     assert_eq!(pending(&sim), 0);
     assert_plan_clean(&workdir, "after recovering from a kill during the move");
@@ -347,13 +399,22 @@ fn a_provider_killed_mid_apply_converges_on_the_next_apply() {
     workdir.write("main.tf", &config(&[("web", 80), ("alt", 81)]));
     let refreshes_before = accepted_calls(&sim, "POST", "/refresh");
     let mut apply = workdir.spawn_apply();
-    wait_until(&mut apply, "the refresh", || accepted_calls(&sim, "POST", "/refresh") > refreshes_before);
+    wait_until(&mut apply, "the refresh", || {
+        accepted_calls(&sim, "POST", "/refresh") > refreshes_before
+    });
     thread::sleep(TASK / 6);
-    assert!(kill_providers(&apply) >= 1, "no provider process found under terraform");
+    assert!(
+        kill_providers(&apply) >= 1,
+        "no provider process found under terraform"
+    );
     apply.wait().assert_failure();
 
     workdir.apply();
-    assert_state_matches_api(&sim, &workdir, "after recovering from a kill during the refresh");
+    assert_state_matches_api(
+        &sim,
+        &workdir,
+        "after recovering from a kill during the refresh",
+    );
     assert_eq!(api_frontends(&sim).len(), 2, "{:#}", sim.state());
     assert_eq!(pending(&sim), 0);
     assert_refreshes_never_overlap(&sim);
@@ -368,32 +429,44 @@ fn assert_refreshes_never_overlap(sim: &TestSim) {
     for pair in tasks.windows(2) {
         let (_, done) = &pair[0];
         let (next_created, _) = &pair[1];
-        let done = done.as_ref().unwrap_or_else(|| panic!("a refresh is still running: {tasks:?}"));
+        let done = done
+            .as_ref()
+            .unwrap_or_else(|| panic!("a refresh is still running: {tasks:?}"));
         assert!(next_created >= done, "two refreshes overlapped: {tasks:?}");
     }
 }
 
-/// Two applies in parallel (two processes, two state files) each create frontends and deploy the same LB: both
-/// succeed, their refreshes run one after the other, and nothing is left undeployed.
+/// Two applies in parallel (two processes, two state files) each create frontends in one zone and deploy that
+/// zone of the same LB: OVH runs one refresh of an LB at a time, so one waits for the other; both succeed (or one
+/// fails saying why and a re-apply finishes), the refreshes never overlap, and nothing is left undeployed.
 #[test]
 fn parallel_applies_on_one_load_balancer_serialise_their_refreshes() {
-    const TASK: Duration = Duration::from_secs(2);
+    const TASK: Duration = Duration::from_secs(3);
     let sim = sim_with_tasks(TASK);
-    let workdir = |protocol: &str, farm: u16, ports: [u16; 2]| {
+    let workdir = |zone: &str, protocol: &str, farm: u16, ports: [u16; 2]| {
         let names = ["one", "two"];
         let mut body = String::new();
         for (name, port) in names.iter().zip(ports) {
-            body.push_str(&frontend(protocol, name, port, &format!("  default_farm_id = {farm}\n")));
+            body.push_str(&frontend_in(
+                zone,
+                protocol,
+                name,
+                port,
+                &format!("  default_farm_id = {farm}\n"),
+            ));
         }
-        let addresses: Vec<String> = names.iter().map(|n| format!("ovhiplb_{protocol}_frontend.{n}")).collect();
+        let addresses: Vec<String> = names
+            .iter()
+            .map(|n| format!("ovhiplb_{protocol}_frontend.{n}"))
+            .collect();
         let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
-        body.push_str(&refresh(&addresses));
+        body.push_str(&refresh_of(Some(zone), &addresses));
         let workdir = TfWorkdir::new();
         workdir.write("main.tf", &tf_config(&sim, &body));
         workdir
     };
-    let web = workdir("http", 11, [80, 81]);
-    let tls = workdir("tcp", 12, [443, 8443]);
+    let web = workdir("gra", "http", 11, [80, 81]);
+    let tls = workdir("rbx", "tcp", 12, [443, 8443]);
 
     let (first, second) = (web.spawn_apply(), tls.spawn_apply());
     let outputs = [first.wait(), second.wait()];
@@ -411,26 +484,50 @@ fn parallel_applies_on_one_load_balancer_serialise_their_refreshes() {
         outputs[1]
     );
 
+    // The refresh calls of both applies, for the messages below.
+    let refresh_calls: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/refresh") || r.path.contains("/task"))
+        .map(|r| {
+            format!(
+                "{} {}{} -> {:?}",
+                r.method,
+                r.path,
+                r.query.map(|q| format!("?{q}")).unwrap_or_default(),
+                r.status
+            )
+        })
+        .collect();
     assert_eq!(api_frontends(&sim).len(), 4, "{:#}", sim.state());
-    assert_eq!(pending(&sim), 0, "a change was left undeployed: {:#}", sim.state());
+    assert_eq!(
+        pending(&sim),
+        0,
+        "a change was left undeployed: {:#}",
+        sim.state()
+    );
     assert_refreshes_never_overlap(&sim);
-    assert!(!refresh_tasks(&sim).is_empty());
+    assert_eq!(
+        refresh_tasks(&sim).len(),
+        2,
+        "one refresh per zone: {refresh_calls:#?}"
+    );
     for workdir in [&web, &tls] {
         assert_plan_clean(workdir, "after the parallel applies");
     }
 }
 
-/// Ctrl-C during a move wait and during a refresh wait: Terraform exits within a fraction of the task's
-/// duration with the cancellation reported; the next apply follows the task left running instead of redoing it.
+/// Ctrl-C during a move wait, a refresh wait and a throttled park's back-off: Terraform exits within a fraction of
+/// the wait with the cancellation reported; the next run follows the task left running instead of redoing it.
 #[test]
 fn ctrl_c_during_a_task_wait_stops_promptly() {
-    const TASK: Duration = Duration::from_secs(15);
+    const TASK: Duration = Duration::from_secs(12);
     let sim = sim_with_tasks(TASK);
     let workdir = TfWorkdir::new();
     workdir.write("main.tf", &tf_config(&sim, &attachment("web", IP_WEB)));
 
-    let interrupt = |what: &str, reached: &dyn Fn() -> bool, reported: &str| {
-        let mut apply = workdir.spawn_apply();
+    let interrupt = |args: &[&str], what: &str, reached: &dyn Fn() -> bool, reported: &str| {
+        let mut apply = workdir.spawn(args);
         wait_until(&mut apply, what, reached);
         // Well into the wait (a few polls in), not at the call itself.
         thread::sleep(Duration::from_millis(500));
@@ -447,7 +544,9 @@ fn ctrl_c_during_a_task_wait_stops_promptly() {
         assert_mentions(&output, reported);
     };
 
+    let apply = ["apply", "-input=false", "-no-color", "-auto-approve"];
     interrupt(
+        &apply,
         "the move",
         &|| accepted_calls(&sim, "POST", "/move") == 1,
         "The task goes on at OVH",
@@ -466,6 +565,7 @@ fn ctrl_c_during_a_task_wait_stops_promptly() {
     .concat();
     workdir.write("main.tf", &tf_config(&sim, &body));
     interrupt(
+        &apply,
         "the refresh",
         &|| accepted_calls(&sim, "POST", "/refresh") == 1,
         "cancelled",
@@ -475,4 +575,30 @@ fn ctrl_c_during_a_task_wait_stops_promptly() {
     assert_eq!(pending(&sim), 0);
     assert_refreshes_never_overlap(&sim);
     assert_plan_clean(&workdir, "after Ctrl-C during the refresh");
+
+    // Ctrl-C during a destroy whose park is throttled with a long Retry-After: the client's back-off ends too.
+    sim.add_faults(fault(
+        json!({"method": "POST", "path": "/ip/*/park", "kind": "status", "status": 429,
+                                "retry_after": 60}),
+    ))
+    .expect("fault accepted");
+    let throttled = || {
+        sim.requests()
+            .iter()
+            .any(|r| r.path.ends_with("/park") && r.status == Some(429))
+    };
+    interrupt(
+        &["destroy", "-input=false", "-no-color", "-auto-approve"],
+        "the throttled park",
+        &throttled,
+        "cancelled",
+    );
+    assert_state_matches_api(&sim, &workdir, "after Ctrl-C during the destroy");
+    sim.clear_faults();
+    workdir.destroy();
+    assert!(
+        api_routed(&sim).is_empty() && api_frontends(&sim).is_empty(),
+        "{:#}",
+        sim.state()
+    );
 }

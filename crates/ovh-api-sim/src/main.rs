@@ -49,10 +49,31 @@ struct Cli {
     /// Scheme and host clients use to reach the simulator, if not the Host header (e.g. http://sim:8080).
     #[arg(long, value_name = "URL")]
     public_base: Option<String>,
+    /// Allow a --listen address other than loopback. The simulator speaks plain HTTP, holds the
+    /// fixture's secrets and lets anyone who reaches /_sim/ change its state: only for isolated
+    /// networks (e.g. a container network).
+    #[arg(long)]
+    allow_non_loopback: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !cli.listen.ip().is_loopback() {
+        if !cli.allow_non_loopback {
+            eprintln!(
+                "ovh-api-sim: refusing to listen on {}: the simulator is plain HTTP with an unauthenticated \
+                 admin API, so it listens on loopback only (e.g. 127.0.0.1:0); pass --allow-non-loopback to \
+                 serve an isolated network anyway",
+                cli.listen
+            );
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "ovh-api-sim: warning: listening on {}, not loopback: anyone who can reach it can read and \
+             change the simulated account through /_sim/",
+            cli.listen
+        );
+    }
     let fixture = match &cli.fixture {
         Some(path) => match Fixture::from_file(path) {
             Ok(fixture) => fixture,

@@ -368,3 +368,15 @@ fn the_example_fixture_parses_and_is_consistent() {
     .unwrap();
     sim.shutdown_blocking();
 }
+
+#[test]
+fn refuses_to_listen_beyond_loopback_unless_told_to() {
+    let refused = Command::new(env!("CARGO_BIN_EXE_ovh-api-sim"))
+        .args(["--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0:0") && stderr.contains("--allow-non-loopback"), "{stderr}");
+    assert!(refused.stdout.is_empty(), "it must not have served: {refused:?}");
+}

@@ -407,8 +407,26 @@ pub(crate) fn decode<T: DeserializeOwned>(route: &str, body: &[u8]) -> Result<T,
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| decode_error(route, &e))?;
+    deserializer.end().map_err(|e| Error::Decode {
         route: route.to_owned(),
         message: e.to_string(),
-    })
+    })?;
+    Ok(value)
+}
+
+/// The error names the field at fault (`disabled`, `[2].zone`) unless the body itself is broken.
+fn decode_error(route: &str, error: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = error.path().to_string();
+    let message = if path == "." {
+        error.inner().to_string()
+    } else {
+        format!("field {path}: {}", error.inner())
+    };
+    Error::Decode {
+        route: route.to_owned(),
+        message,
+    }
 }

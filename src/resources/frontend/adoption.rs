@@ -141,12 +141,14 @@ pub(super) async fn create(
 }
 
 /// Whether a failed POST may have been acted on although its answer did not say so: the connection failed or
-/// timed out after sending, or the server answered 5xx. Not when the operation itself was interrupted (no time
+/// timed out after sending, the server answered 5xx, or it answered 2xx with a body that cannot be read. Not when the operation itself was interrupted (no time
 /// is left to look).
 fn answer_may_be_lost(error: &CallError) -> bool {
     match error {
         CallError::Interrupted(_) => false,
         CallError::Api(ovh_client::Error::Api(api)) => api.status >= 500,
+        // A 2xx answer that cannot be read: the frontend was created, but its description is lost.
+        CallError::Api(ovh_client::Error::Decode { .. }) => true,
         other => other.outcome_unknown(),
     }
 }

@@ -1,0 +1,420 @@
+//! Bad input (issue 5): invalid configurations are rejected before anything is changed, each with a message that
+//! names the attribute; hostile answers of the OVH API (wrong types, missing fields, invalid JSON, unknown enum
+//! values, huge bodies, served by the simulator's `body` fault) end in a clear diagnostic, never a provider crash;
+//! and the fuzz targets' checks (`fuzz/src/harness.rs`) run here on their seeds and pseudo-random input, so CI
+//! exercises them without cargo-fuzz.
+
+mod support;
+
+#[path = "../fuzz/src/harness.rs"]
+mod harness;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use support::{AK, AS, CK, LB, TestSim, TfOutput, TfWorkdir, hcl_string, provider_block_with, tf_config, with_provider};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fuzz targets, without cargo-fuzz
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Random inputs per target on top of the seeds: enough to reach past the parsers' first checks, cheap in debug.
+const RANDOM_INPUTS: usize = 3000;
+
+/// xorshift64*: reproducible pseudo-random bytes without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A seed mutated the way a fuzzer would start: bytes flipped, inserted, removed, or the seed cut short; or pure
+/// noise. Bytes are drawn mostly from the characters the parsers care about.
+fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+    const INTERESTING: &[u8] = b"0123456789-,./:abcdefx \"{}[]\x00\xc0\xd4\x80\x90\xa0\xff";
+    let byte = |rng: &mut Rng| {
+        if rng.below(4) == 0 { rng.next() as u8 } else { INTERESTING[rng.below(INTERESTING.len())] }
+    };
+    let mut data = if seed.is_empty() || rng.below(8) == 0 {
+        (0..rng.below(64)).map(|_| byte(rng)).collect()
+    } else {
+        seed.to_vec()
+    };
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(data.len() + 1);
+        match rng.below(4) {
+            0 if at < data.len() => data[at] = byte(rng),
+            1 => data.insert(at, byte(rng)),
+            2 if at < data.len() => {
+                data.remove(at);
+            }
+            _ => data.truncate(at),
+        }
+    }
+    data
+}
+
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target);
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("a seed entry").path())
+        .collect();
+    entries.sort();
+    entries.iter().map(|path| std::fs::read(path).expect("a readable seed")).collect()
+}
+
+#[test]
+fn fuzz_targets_survive_their_seeds_and_random_mutations() {
+    for (name, target) in harness::TARGETS {
+        let seeds = seeds(name);
+        assert!(seeds.len() >= 5, "{name}: expected a real seed corpus in fuzz/seeds/{name}");
+        for seed in &seeds {
+            target(seed);
+        }
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ name.len() as u64);
+        for _ in 0..RANDOM_INPUTS {
+            let seed = &seeds[rng.below(seeds.len())];
+            target(&mutate(&mut rng, seed));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Invalid configurations
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Signs of a provider that crashed instead of answering.
+const CRASH_SIGNS: &[&str] = &["panicked", "panic:", "plugin exited", "unexpected EOF", "failed to respond", "RUST_BACKTRACE"];
+
+#[track_caller]
+fn assert_no_crash(output: &TfOutput) {
+    let all = output.combined();
+    for sign in CRASH_SIGNS {
+        assert!(!all.contains(sign), "the provider seems to have crashed ({sign:?}):\n{output}");
+    }
+}
+
+/// One invalid resource: its type and name, the arguments after `service_name`, and the attribute, summary and
+/// detail fragment its error must carry.
+struct Case {
+    resource: &'static str,
+    name: &'static str,
+    arguments: &'static str,
+    attribute: &'static str,
+    summary: &'static str,
+    detail: &'static str,
+}
+
+const fn case(
+    resource: &'static str,
+    name: &'static str,
+    arguments: &'static str,
+    attribute: &'static str,
+    summary: &'static str,
+    detail: &'static str,
+) -> Case {
+    Case { resource, name, arguments, attribute, summary, detail }
+}
+
+const HTTP: &str = "ovhiplb_http_frontend";
+const TCP: &str = "ovhiplb_tcp_frontend";
+const UDP: &str = "ovhiplb_udp_frontend";
+const ATTACHMENT: &str = "ovhiplb_failover_ip_attachment";
+const REFRESH: &str = "ovhiplb_refresh";
+
+/// Everything Terraform can reject without the API, by `terraform validate`.
+const VALIDATE_CASES: &[Case] = &[
+    case(HTTP, "port_zero", r#"port = "0""#, "port", "Invalid port", "port 0 in \"0\" is out of range"),
+    case(UDP, "port_too_high", r#"port = "65000""#, "port", "Invalid port", "each port must be from 1 to 49151"),
+    case(TCP, "port_backwards", r#"port = "90-80""#, "port", "Invalid port", "must go from a lower to a higher port"),
+    case(HTTP, "port_words", r#"port = "http""#, "port", "Invalid port", "\"http\""),
+    case(TCP, "port_empty_item", r#"port = "80,,443""#, "port", "Invalid port", "80,,443"),
+    case(HTTP, "port_empty", r#"port = """#, "port", "Invalid port", "the port is empty"),
+    case(HTTP, "ipfo_not_ip", r#"dedicated_ipfo = ["203.0.113.300"]"#, "dedicated_ipfo", "Invalid IP address or block", "\"203.0.113.300\" is not an IP address or block"),
+    case(TCP, "source_host_bits", r#"allowed_source = ["10.0.0.1/8"]"#, "allowed_source", "Invalid IP address or block", "has host bits set: the block starts at 10.0.0.0/8"),
+    case(HTTP, "source_bad_prefix", r#"denied_source = ["192.0.2.0/33"]"#, "denied_source", "Invalid IP address or block", "invalid prefix length \"33\""),
+    case(HTTP, "both_sources", "allowed_source = [\"10.0.0.0/8\"]\n  denied_source = [\"192.0.2.0/24\"]", "denied_source", "Conflicting source filters", "cannot both be set"),
+    case(HTTP, "farm_negative", "default_farm_id = -3", "default_farm_id", "Value out of range", "-3 is not an integer from 1"),
+    case(UDP, "farm_fraction", "default_farm_id = 1.5", "default_farm_id", "Value out of range", "1.5 is not an integer"),
+    case(HTTP, "unknown_argument", r#"colour = "blue""#, "colour", "Unsupported argument", "\"colour\" is not expected here"),
+    case(HTTP, "wrong_type", r#"disabled = "maybe""#, "disabled", "Incorrect attribute value type", "a bool is required"),
+    case(TCP, "wrong_collection", r#"dedicated_ipfo = "203.0.113.7""#, "dedicated_ipfo", "Incorrect attribute value type", "set of string required"),
+    case(ATTACHMENT, "ip_not_ip", r#"ip = "not-an-ip""#, "ip", "Invalid IP address or block", "\"not-an-ip\" is not an IP address or block"),
+    case(ATTACHMENT, "ip_host_bits", r#"ip = "203.0.113.7/24""#, "ip", "Invalid IP address or block", "the block starts at 203.0.113.0/24"),
+    case(REFRESH, "zone_empty", r#"zone = """#, "zone", "Invalid zone", "must not be empty"),
+    case(REFRESH, "timeout_words", r#"timeouts { create = "soon" }"#, "create", "Invalid timeout", "\"soon\" is not a valid duration"),
+    case(ATTACHMENT, "timeout_negative", r#"timeouts { delete = "-5m" }"#, "delete", "Invalid timeout", "-5m"),
+];
+
+/// Service names are checked on every resource; each case replaces the valid one.
+const SERVICE_NAME_CASES: &[(&str, &str, &str)] = &[
+    ("service_slash", "not a service/name", "contains '/'"),
+    ("service_empty", "", "empty"),
+];
+
+/// The arguments every frontend needs, so each case has exactly one thing wrong.
+fn required_arguments(resource: &str, arguments: &str) -> String {
+    let mut required = Vec::new();
+    let frontend = resource.ends_with("_frontend");
+    if frontend && !arguments.starts_with("port") {
+        required.push(r#"port = "80""#);
+    }
+    if frontend {
+        required.push(r#"zone = "all""#);
+    }
+    if resource == ATTACHMENT && !arguments.starts_with("ip ") {
+        required.push(r#"ip = "203.0.113.7""#);
+    }
+    required.join("\n  ")
+}
+
+fn validate_cases_config() -> String {
+    let mut body = String::new();
+    for c in VALIDATE_CASES {
+        body.push_str(&format!(
+            "resource \"{}\" \"{}\" {{\n  service_name = {}\n  {}\n  {}\n}}\n\n",
+            c.resource,
+            c.name,
+            hcl_string(LB),
+            required_arguments(c.resource, c.arguments),
+            c.arguments
+        ));
+    }
+    for (name, service_name, _) in SERVICE_NAME_CASES {
+        body.push_str(&format!(
+            "resource \"{HTTP}\" \"{name}\" {{\n  service_name = {}\n  port = \"80\"\n  zone = \"all\"\n}}\n\n",
+            hcl_string(service_name)
+        ));
+    }
+    body
+}
+
+/// The error diagnostics of `terraform validate -json`.
+fn json_errors(output: &TfOutput) -> Vec<Value> {
+    let report: Value = serde_json::from_str(&output.stdout)
+        .unwrap_or_else(|e| panic!("validate -json did not print JSON ({e}):\n{output}"));
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .cloned()
+        .collect()
+}
+
+/// Whether diagnostic `d` is about resource `resource.name`: by its address, or (for Terraform's own checks,
+/// which carry none) by the block its source snippet is in.
+fn is_about(d: &Value, resource: &str, name: &str) -> bool {
+    d["address"].as_str() == Some(&format!("{resource}.{name}"))
+        || d["snippet"]["context"].as_str() == Some(&format!("resource \"{resource}\" \"{name}\""))
+}
+
+#[test]
+fn invalid_arguments_are_rejected_by_validate_naming_the_attribute() {
+    let workdir = TfWorkdir::new();
+    let provider = "provider \"ovhiplb\" {\n  endpoint = \"http://127.0.0.1:9/1.0\"\n}\n";
+    workdir.write("main.tf", &with_provider(provider, &validate_cases_config()));
+    let output = workdir.run(&["validate", "-json", "-no-color"]);
+    output.assert_failure();
+    assert_no_crash(&output);
+    let errors = json_errors(&output);
+
+    let mut expected = 0;
+    for c in VALIDATE_CASES {
+        let mine: Vec<&Value> = errors.iter().filter(|d| is_about(d, c.resource, c.name)).collect();
+        assert_eq!(mine.len(), 1, "{}.{}: expected exactly one error, got {mine:#?}", c.resource, c.name);
+        let d = mine[0];
+        assert_eq!(d["summary"], c.summary, "{}.{}: {d:#}", c.resource, c.name);
+        let detail = d["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(c.detail), "{}.{}: detail {detail:?} lacks {:?}", c.resource, c.name, c.detail);
+        let code = d["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(
+            code.contains(c.attribute),
+            "{}.{}: the error does not point at {} (snippet {code:?})",
+            c.resource,
+            c.name,
+            c.attribute
+        );
+        expected += 1;
+    }
+    for (name, _, detail) in SERVICE_NAME_CASES {
+        let mine: Vec<&Value> = errors.iter().filter(|d| is_about(d, HTTP, name)).collect();
+        assert_eq!(mine.len(), 1, "{HTTP}.{name}: expected exactly one error, got {mine:#?}");
+        assert_eq!(mine[0]["summary"], "Invalid service name", "{:#}", mine[0]);
+        assert!(mine[0]["detail"].as_str().unwrap_or_default().contains(detail), "{:#}", mine[0]);
+        assert!(mine[0]["snippet"]["code"].as_str().unwrap_or_default().contains("service_name"));
+        expected += 1;
+    }
+    assert_eq!(errors.len(), expected, "errors beyond the table's: {errors:#?}");
+}
+
+/// Runs `plan` on `config` in `workdir` and returns its output, which must be a failure without a crash that
+/// mentions every fragment.
+#[track_caller]
+fn assert_plan_fails_with(workdir: &TfWorkdir, what: &str, config: &str, fragments: &[&str]) -> TfOutput {
+    workdir.write("main.tf", config);
+    let output = workdir.plan();
+    assert!(!output.success(), "{what}: plan should fail:\n{output}");
+    assert_no_crash(&output);
+    let all = output.combined();
+    // Terraform wraps long lines: compare with whitespace collapsed.
+    let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
+    for fragment in fragments {
+        assert!(flat.contains(fragment), "{what}: the output lacks {fragment:?}:\n{output}");
+    }
+    output
+}
+
+fn load_balancer_data() -> String {
+    format!("data \"ovhiplb_load_balancer\" \"lb\" {{\n  service_name = {}\n}}\n", hcl_string(LB))
+}
+
+#[test]
+fn invalid_provider_settings_and_plan_time_checks_are_rejected_by_plan() {
+    let sim = TestSim::start();
+    let workdir = TfWorkdir::new();
+    let settings = |extra: &[(&'static str, &'static str)]| {
+        let mut all = vec![("application_key", AK), ("application_secret", AS), ("consumer_key", CK)];
+        all.extend_from_slice(extra);
+        with_provider(&provider_block_with(&sim, &all), &load_balancer_data())
+    };
+    assert_plan_fails_with(
+        &workdir,
+        "two credential kinds",
+        &settings(&[("access_token", "TOKEN")]),
+        &["Invalid OVH credentials", "application_key/application_secret, access_token", "keep only one"],
+    );
+    assert_plan_fails_with(
+        &workdir,
+        "half an OAuth2 client",
+        &with_provider(&provider_block_with(&sim, &[("client_id", "ID")]), &load_balancer_data()),
+        &["client_secret"],
+    );
+    assert_plan_fails_with(
+        &workdir,
+        "secret without key",
+        &with_provider(&provider_block_with(&sim, &[("application_secret", AS)]), &load_balancer_data()),
+        &["application_key"],
+    );
+    let max_retries = format!(
+        "{}provider \"ovhiplb\" {{\n  endpoint = {}\n  max_retries = 99\n}}\n{}",
+        support::required_providers_block(),
+        hcl_string(&sim.base_url()),
+        load_balancer_data()
+    );
+    assert_plan_fails_with(&workdir, "max_retries", &max_retries, &["max_retries", "99"]);
+    let endpoint = with_provider(
+        "provider \"ovhiplb\" {\n  endpoint = \"ovh-mars\"\n  access_token = \"T\"\n}\n",
+        &load_balancer_data(),
+    );
+    assert_plan_fails_with(&workdir, "endpoint", &endpoint, &["ovh-mars"]);
+
+    // Needs the API: the zone must be one of the load balancer's.
+    let zone = tf_config(
+        &sim,
+        &format!(
+            "resource \"{HTTP}\" \"web\" {{\n  service_name = {}\n  port = \"80\"\n  zone = \"sbg\"\n}}\n",
+            hcl_string(LB)
+        ),
+    );
+    assert_plan_fails_with(&workdir, "zone", &zone, &["sbg", "gra", "rbx"]);
+    let writes = sim.requests().into_iter().filter(|r| r.method != "GET").count();
+    assert_eq!(writes, 0, "a rejected plan must not change anything");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hostile API answers
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A `body` fault on GET of `path`: the simulator answers `body` (or `huge_bytes` of JSON) with `status`.
+fn hostile(path: &str, status: u16, body: Option<&str>, huge_bytes: Option<u64>) -> Value {
+    json!({"method": "GET", "path": path, "kind": "body", "status": status, "body": body, "huge_bytes": huge_bytes})
+}
+
+#[test]
+fn hostile_api_answers_give_clear_errors_not_crashes() {
+    let sim = TestSim::start();
+    let workdir = TfWorkdir::new();
+    let lb_path = format!("/ipLoadbalancing/{LB}");
+    let failover_path = format!("/ipLoadbalancing/{LB}/failover");
+    let lb_config = tf_config(&sim, &load_balancer_data());
+    let failover_config = tf_config(
+        &sim,
+        &format!("data \"ovhiplb_failover_ips\" \"ips\" {{\n  service_name = {}\n}}\n", hcl_string(LB)),
+    );
+    let route = format!("GET /1.0/ipLoadbalancing/{LB}");
+    let cases: Vec<(&str, &String, Value, Vec<&str>)> = vec![
+        ("invalid JSON", &lb_config, hostile(&lb_path, 200, Some(r#"{"serviceName": "#), None), vec![&route, "EOF"]),
+        ("wrong types", &lb_config, hostile(&lb_path, 200, Some(r#"{"serviceName": 5, "zone": "gra"}"#), None), vec![&route, "invalid type"]),
+        ("missing fields", &lb_config, hostile(&lb_path, 200, Some("{}"), None), vec![&route, "serviceName"]),
+        ("not an object", &lb_config, hostile(&lb_path, 200, Some("[1, 2, 3]"), None), vec![&route]),
+        ("HTML error page", &lb_config, hostile(&lb_path, 502, Some("<html><body>Bad gateway</body></html>"), None), vec!["502", "Bad gateway"]),
+        ("error without a message", &lb_config, hostile(&lb_path, 404, Some("{\"class\": 7}"), None), vec!["404"]),
+        ("list of wrong types", &failover_config, hostile(&failover_path, 200, Some("[5, null]"), None), vec!["/failover"]),
+        ("huge body", &lb_config, hostile(&lb_path, 200, None, Some(40 * 1024 * 1024)), vec![&route, "larger than the 16 MiB"]),
+    ];
+    for (what, config, fault, fragments) in cases {
+        sim.admin_json("DELETE", "/faults", None);
+        sim.admin_json("POST", "/faults", Some(&fault));
+        assert_plan_fails_with(&workdir, what, config, &fragments);
+    }
+}
+
+#[test]
+fn unknown_enum_values_and_garbled_write_answers_do_not_crash_apply() {
+    let sim = TestSim::start();
+    let workdir = TfWorkdir::new();
+    let config = tf_config(
+        &sim,
+        &format!(
+            "resource \"{HTTP}\" \"web\" {{\n  service_name = {}\n  port = \"80\"\n  zone = \"all\"\n}}\n",
+            hcl_string(LB)
+        ),
+    );
+    workdir.write("main.tf", &config);
+    // The frontend is created, but the answer that should describe it is garbage.
+    sim.admin_json(
+        "POST",
+        "/faults",
+        Some(&json!({"method": "POST", "path": "/ipLoadbalancing/*/http/frontend", "kind": "body",
+                     "body": "{\"frontendId\": \"eleven\"", "after_handling": true, "times": 1})),
+    );
+    // 2xx means it was created: the provider must adopt it (as for a lost answer), not lose it or create twice.
+    let apply = workdir.try_apply();
+    assert_no_crash(&apply);
+    apply.assert_success();
+    let frontends: Value = sim.admin_json("GET", &format!("/ovh/ipLoadbalancing/{LB}/http/frontend"), None);
+    let ids = frontends.as_array().expect("frontend ids").clone();
+    assert_eq!(ids.len(), 1, "exactly one frontend must exist: {ids:?}");
+    let state = workdir.state_json();
+    let tracked = &state["values"]["root_module"]["resources"][0]["values"]["frontend_id"];
+    assert_eq!(tracked, &ids[0], "the state must track the created frontend: {state:#}");
+
+    // The frontend reads back with values no schema knows: a zone outside the enum, a negative port, a string
+    // for a bool. The refresh must fail with a message naming the call, or show a diff, never crash.
+    sim.admin_json("DELETE", "/faults", None);
+    let path = format!("/ipLoadbalancing/{LB}/http/frontend/{}", ids[0]);
+    let mut body = sim.admin_json("GET", &format!("/ovh{path}"), None);
+    body["zone"] = json!("the-moon");
+    body["port"] = json!("-1");
+    sim.admin_json("POST", "/faults", Some(&hostile(&path, 200, Some(&body.to_string()), None)));
+    let output = workdir.plan();
+    assert_no_crash(&output);
+    assert!(output.success(), "odd but well-typed values are shown as drift:\n{output}");
+    assert!(output.stdout.contains("the-moon") && output.stdout.contains("\"-1\""), "drift not shown:\n{output}");
+
+    body["disabled"] = json!("sometimes");
+    sim.admin_json("DELETE", "/faults", None);
+    sim.admin_json("POST", "/faults", Some(&hostile(&path, 200, Some(&body.to_string()), None)));
+    assert_plan_fails_with(&workdir, "wrong type on read", &config, &[&format!("GET /1.0{path}"), "disabled"]);
+}
