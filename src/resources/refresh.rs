@@ -807,27 +807,7 @@ mod tests {
         }
 
         fn client(sim: &Simulator) -> ovh_client::Client {
-            let input = ovh_client::ConfigInput {
-                endpoint: Some(sim.base_url()),
-                application_key: Some("AK".into()),
-                application_secret: Some("AS".into()),
-                consumer_key: Some("CK".into()),
-                ..Default::default()
-            };
-            let config = ovh_client::resolve(&input, &|_| None, &[]).unwrap();
-            let fast = ovh_client::PollPolicy {
-                initial: Duration::from_millis(10),
-                factor: 1.0,
-                max: Duration::from_millis(10),
-            };
-            ovh_client::Client::new(
-                config,
-                ovh_client::ClientOptions {
-                    poll: fast,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
+            crate::resources::common::testing::sim_client(sim.base_url())
         }
 
         fn data(sim: &Simulator) -> ProviderData {
