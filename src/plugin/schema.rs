@@ -58,6 +58,7 @@ macro_rules! description_builders {
 /// Checks a configured value at plan time. It is called only with known, non-null values; it reports problems
 /// at `path` (or deeper) and never fails otherwise.
 pub trait Validator: Send + Sync {
+    /// Checks a known `value` found at `path`, reporting problems with that path.
     fn validate(&self, value: &Value, path: &AttrPath, diags: &mut Diagnostics);
 }
 
@@ -135,33 +136,40 @@ impl Attribute {
         }
     }
 
+    /// A string attribute named `name`.
     pub fn string(name: impl Into<String>) -> Self {
         Self::new(name, Type::String)
     }
 
+    /// A number attribute named `name`.
     pub fn number(name: impl Into<String>) -> Self {
         Self::new(name, Type::Number)
     }
 
+    /// A bool attribute named `name`.
     pub fn bool(name: impl Into<String>) -> Self {
         Self::new(name, Type::Bool)
     }
 
+    /// The configuration must set it.
     pub fn required(mut self) -> Self {
         self.required = true;
         self
     }
 
+    /// The configuration may set it.
     pub fn optional(mut self) -> Self {
         self.optional = true;
         self
     }
 
+    /// The provider sets it (with `optional`: when the configuration does not).
     pub fn computed(mut self) -> Self {
         self.computed = true;
         self
     }
 
+    /// Terraform hides its value in plans and output.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
@@ -169,6 +177,7 @@ impl Attribute {
 
     description_builders!();
 
+    /// Marks it deprecated, with the message Terraform shows to users who set it.
     pub fn deprecated(mut self, message: impl Into<String>) -> Self {
         self.deprecated = Some(message.into());
         self
@@ -183,21 +192,25 @@ impl Attribute {
         self
     }
 
+    /// A change of its value replaces the resource instead of updating it.
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
         self
     }
 
+    /// On updates, keep the prior value instead of planning it unknown.
     pub fn use_state_for_unknown(mut self) -> Self {
         self.use_state_for_unknown = true;
         self
     }
 
+    /// Adds a plan-time check of its known values.
     pub fn validate(mut self, validator: impl Validator + 'static) -> Self {
         self.validators.push(Arc::new(validator));
         self
     }
 
+    /// Values for which `eq` is true are the same: the prior (or planned) form is kept, so they never diff.
     pub fn semantic_eq(mut self, eq: impl Fn(&Value, &Value) -> bool + Send + Sync + 'static) -> Self {
         self.semantic_eq = Some(Arc::new(eq));
         self
@@ -244,15 +257,18 @@ pub struct NestedBlock {
 }
 
 impl NestedBlock {
+    /// A nested block `type_name` of `nesting` mode holding `block`.
     pub fn new(type_name: impl Into<String>, nesting: Nesting, block: Block) -> Self {
         Self { type_name: type_name.into(), block, nesting, min_items: 0, max_items: 0 }
     }
 
+    /// The least number of blocks the configuration must write.
     pub fn min_items(mut self, min: i64) -> Self {
         self.min_items = min;
         self
     }
 
+    /// The most blocks the configuration may write.
     pub fn max_items(mut self, max: i64) -> Self {
         self.max_items = max;
         self
@@ -299,15 +315,18 @@ pub struct Block {
 }
 
 impl Block {
+    /// An empty block.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds an attribute.
     pub fn attr(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
     }
 
+    /// Adds a nested block.
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);
         self
@@ -315,10 +334,12 @@ impl Block {
 
     description_builders!();
 
+    /// The attribute named `name`, if any.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
 
+    /// The nested block of type `type_name`, if any.
     pub fn nested_block(&self, type_name: &str) -> Option<&NestedBlock> {
         self.blocks.iter().find(|b| b.type_name == type_name)
     }
@@ -423,10 +444,12 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// A schema of version 0 whose top level is `block`.
     pub fn new(block: Block) -> Self {
         Self { version: 0, block }
     }
 
+    /// Sets the schema version (bump it with an upgrade path when the state's shape changes).
     pub fn version(mut self, version: i64) -> Self {
         self.version = version;
         self

@@ -27,6 +27,7 @@ pub struct LbSnapshot {
     pub frontends: Vec<FrontendFacts>,
 }
 
+/// What the deploy check needs to know of a farm.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FarmFacts {
     pub protocol: Protocol,
@@ -34,6 +35,7 @@ pub struct FarmFacts {
     pub vrack_network_id: Option<i64>,
 }
 
+/// What the deploy check needs to know of a frontend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrontendFacts {
     pub protocol: Protocol,

@@ -33,6 +33,7 @@ pub struct FrontendResource {
 }
 
 impl FrontendResource {
+    /// The frontend resource type of `protocol` (`ovhiplb_<protocol>_frontend`).
     pub const fn new(protocol: Protocol) -> Self {
         Self { protocol }
     }

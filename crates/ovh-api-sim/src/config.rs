@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::fixture::Fixture;
 
+/// How a simulator runs: where it listens, what it starts with, how tasks and clocks behave.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     /// Where to listen; port 0 picks a free port.

@@ -30,6 +30,7 @@ impl ApiError {
         }
     }
 
+    /// 400 `Client::BadRequest` with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "Client::BadRequest", message)
     }
@@ -39,20 +40,24 @@ impl ApiError {
         Self::bad_request(format!("Invalid body: [{field}] {reason}"))
     }
 
+    /// 404 `Client::NotFound` with `message`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "Client::NotFound", message)
     }
 
+    /// 404 for an unknown service name, as OVH words it.
     pub fn service_not_found() -> Self {
         Self::not_found("This service does not exist")
     }
 
+    /// 404 for an unknown object `what` with id `id`.
     pub fn object_not_found(what: &str, id: impl std::fmt::Display) -> Self {
         Self::not_found(format!(
             "The requested object ({what} = {id}) does not exist"
         ))
     }
 
+    /// 409 `Client::Conflict` with `message`.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "Client::Conflict", message)
     }
@@ -111,6 +116,7 @@ impl ApiError {
         err
     }
 
+    /// The JSON error body OVH would send.
     pub fn body(&self) -> Value {
         let mut map = Map::new();
         if let Some(class) = self.class {

@@ -16,6 +16,7 @@ const TASK_FAILURES: [&str; 5] = ["error", "cancelled", "customerError", "ovhErr
 /// not to take the simulator down.
 pub const MAX_HUGE_BODY: u64 = 256 * 1024 * 1024;
 
+/// One fault to inject: which calls it matches, what it does, how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultRule {
     /// Assigned by the simulator.
@@ -40,6 +41,7 @@ pub struct FaultRule {
     pub fired: u32,
 }
 
+/// What a fault does to a matching call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {

@@ -12,6 +12,7 @@ use crate::secret::Secret;
 /// The example fixture shipped with the crate (`fixtures/example.json`); the CLI's default.
 pub const EXAMPLE_FIXTURE: &str = include_str!("../fixtures/example.json");
 
+/// What a simulator starts with: credentials, load balancers, failover IPs, farms, frontends, routes (JSON; format in the crate README).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Fixture {
@@ -28,6 +29,7 @@ pub struct Fixture {
     pub routes: Vec<RouteFixture>,
 }
 
+/// Why a fixture file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
     #[error("cannot read fixture {path}: {source}")]
@@ -43,6 +45,7 @@ pub enum FixtureError {
 }
 
 impl Fixture {
+    /// Reads and parses a fixture file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Fixture, FixtureError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
@@ -76,6 +79,7 @@ pub struct CredentialFixture {
     pub status: Option<String>,
 }
 
+/// One access rule of a consumer key (`method` + `path`, `*` as a wildcard).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AccessRule {
@@ -91,6 +95,7 @@ pub struct OAuth2ClientFixture {
     pub client_secret: Secret,
 }
 
+/// A load balancer of the fixture.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoadBalancerFixture {
@@ -108,6 +113,7 @@ pub struct LoadBalancerFixture {
     pub vrack_networks: Vec<VrackNetworkFixture>,
 }
 
+/// A vRack network of a load balancer in the fixture.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VrackNetworkFixture {
@@ -118,6 +124,7 @@ pub struct VrackNetworkFixture {
     pub display_name: Option<String>,
 }
 
+/// A failover IP and the load balancer it is routed to, if any.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FailoverIpFixture {
@@ -145,6 +152,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The protocol's path segment (`http`, `tcp`, `udp`).
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Http => "http",
@@ -153,6 +161,7 @@ impl Protocol {
         }
     }
 
+    /// The protocol of a path segment.
     pub fn parse(text: &str) -> Option<Protocol> {
         match text {
             "http" => Some(Protocol::Http),

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
+    /// The secret itself, for checking a signature; never log it.
     pub fn expose(&self) -> &str {
         &self.0
     }

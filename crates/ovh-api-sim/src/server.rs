@@ -37,6 +37,7 @@ use crate::time::now_ms;
 /// Largest request body accepted.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
+/// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("cannot listen on {addr}: {source}")]
@@ -459,6 +460,7 @@ impl Simulator {
         })
     }
 
+    /// The socket address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.shared.addr
     }
@@ -484,6 +486,7 @@ impl Simulator {
         format!("{}/1.0", self.root_url())
     }
 
+    /// The OAuth2 token URL (`/auth/oauth2/token` at the server root).
     pub fn token_url(&self) -> String {
         format!("{}/auth/oauth2/token", self.root_url())
     }
@@ -506,6 +509,7 @@ impl Simulator {
         self.shared.lock().faults.add(rules)
     }
 
+    /// Removes every injected fault.
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
     }

@@ -88,6 +88,7 @@ impl<T> Ctx<T> {
         &self.cancel
     }
 
+    /// Whether Terraform has called `Stop`.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
     }

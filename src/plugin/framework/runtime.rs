@@ -25,6 +25,7 @@ pub struct ManagedResource<D> {
 }
 
 impl<D: Send + Sync + 'static> ManagedResource<D> {
+    /// Drives `resource` with the framework's planning rules and its `timeouts` block.
     pub fn new(resource: Arc<dyn Resource<D>>) -> Self {
         let mut schema = resource.schema();
         let timeouts = resource.timeouts();
@@ -35,6 +36,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         Self { resource, schema, ty, timeouts }
     }
 
+    /// The resource type name.
     pub fn type_name(&self) -> &'static str {
         self.resource.type_name()
     }
@@ -259,24 +261,29 @@ pub struct DataSourceRuntime<D> {
 }
 
 impl<D: Send + Sync + 'static> DataSourceRuntime<D> {
+    /// Drives `source`, keeping its configured arguments in what it reads.
     pub fn new(source: Arc<dyn DataSource<D>>) -> Self {
         let schema = source.schema();
         let ty = schema.value_type();
         Self { source, schema, ty }
     }
 
+    /// The data source type name.
     pub fn type_name(&self) -> &'static str {
         self.source.type_name()
     }
 
+    /// Its schema.
     pub fn schema(&self) -> &Schema {
         &self.schema
     }
 
+    /// The cty type of its whole object.
     pub fn value_type(&self) -> &Type {
         &self.ty
     }
 
+    /// Per-attribute and data-source checks of a configuration.
     pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate_config(&self.schema.block, config, diags);
         self.source.validate(config, diags);

@@ -20,6 +20,7 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Every operation, in the order the `timeouts` block lists them.
     pub const ALL: [Operation; 4] = [Self::Create, Self::Read, Self::Update, Self::Delete];
 
     /// The attribute name in the block.
@@ -59,6 +60,7 @@ impl TimeoutDefaults {
         Self { create: Some(default), read: Some(default), update: Some(default), delete: Some(default) }
     }
 
+    /// The duration set for `operation`, if any.
     pub fn get(&self, operation: Operation) -> Option<Duration> {
         match operation {
             Operation::Create => self.create,

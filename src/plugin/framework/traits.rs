@@ -27,8 +27,10 @@ pub trait Provider: Send + Sync + 'static {
     /// Builds the provider data from a wholly known configuration. Returning `None` requires an error diagnostic.
     async fn configure(&self, ctx: &Ctx<()>, config: &Value, diags: &mut Diagnostics) -> Option<Self::Data>;
 
+    /// The managed resource types it serves.
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
 
+    /// The data source types it serves.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
 }
 
@@ -47,6 +49,7 @@ pub struct PlanChange {
 }
 
 impl PlanChange {
+    /// Whether this plans a create (no prior state).
     pub fn is_create(&self) -> bool {
         self.prior.is_null()
     }
@@ -117,6 +120,7 @@ pub trait DataSource<D>: Send + Sync + 'static {
     /// The full type name, e.g. `ovhiplb_failover_ips`.
     fn type_name(&self) -> &'static str;
 
+    /// The schema of its block.
     fn schema(&self) -> Schema;
 
     /// Checks beyond the per-attribute validators. Unknown values may be present: skip them.

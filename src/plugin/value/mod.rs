@@ -23,6 +23,7 @@ pub struct ValueError {
 }
 
 impl ValueError {
+    /// A decoding error at `path`.
     pub fn new(path: AttrPath, message: impl Into<String>) -> Self {
         Self { path, message: message.into() }
     }

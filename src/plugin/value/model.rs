@@ -63,10 +63,12 @@ impl Value {
         Self::Set(unique)
     }
 
+    /// Whether the value is null (unknown is not null).
     pub fn is_null(&self) -> bool {
         matches!(self, Self::Null)
     }
 
+    /// Whether the value is not known yet (planned, computed after apply).
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown)
     }
@@ -114,6 +116,7 @@ impl Value {
         self
     }
 
+    /// The string, if this is a known string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Self::String(s) => Some(s),
@@ -121,6 +124,7 @@ impl Value {
         }
     }
 
+    /// The bool, if this is a known bool.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Self::Bool(b) => Some(*b),
@@ -128,6 +132,7 @@ impl Value {
         }
     }
 
+    /// The number, if this is a known number.
     pub fn as_number(&self) -> Option<&Number> {
         match self {
             Self::Number(n) => Some(n),
