@@ -2,9 +2,11 @@
 # Measures how long the provider takes from exec to printing its go-plugin handshake line, the part of every
 # Terraform provider launch that is ours (Terraform starts the provider 3-4 times per command).
 #
-# Usage: scripts/bench-handshake.sh [RUNS] [BINARY]
-#   RUNS    runs per mode (default 200)
-#   BINARY  provider binary (default: target/release/terraform-provider-ovhiplb, built if missing)
+# Usage: scripts/bench-handshake.sh [RUNS] [BINARY...]
+#   RUNS    runs per mode and binary (default 200)
+#   BINARY  provider binaries (default: target/release/terraform-provider-ovhiplb, built if missing). With several
+#           (e.g. a build before and after a change), launches are interleaved, one of each binary in turn, so that
+#           the machine's drifts hit them all alike; compare medians from one run only.
 #
 # Two modes, each launched as Terraform does (magic cookie, PLUGIN_PROTOCOL_VERSIONS, port range):
 #   mtls       with PLUGIN_CLIENT_CERT (a go-plugin-like P-521 CA certificate): includes generating the server key
@@ -16,10 +18,16 @@ set -euo pipefail
 
 runs=${1:-200}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-binary=${2:-$repo/target/release/terraform-provider-ovhiplb}
-if [[ ! -x $binary ]]; then
-  (cd "$repo" && cargo build --release -p terraform-provider-ovhiplb)
+binaries=("${@:2}")
+if ((${#binaries[@]} == 0)); then
+  binaries=("$repo/target/release/terraform-provider-ovhiplb")
+  if [[ ! -x ${binaries[0]} ]]; then
+    (cd "$repo" && cargo build --release -p terraform-provider-ovhiplb)
+  fi
 fi
+for binary in "${binaries[@]}"; do
+  [[ -x $binary ]] || { echo "not an executable: $binary" >&2; exit 2; }
+done
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
@@ -31,9 +39,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp521r1 -nodes -days 1
   -keyout "$workdir/client.key" -out "$workdir/client.pem" 2>/dev/null
 client_cert=$(cat "$workdir/client.pem")
 
-# One launch: prints the elapsed microseconds from exec to the handshake line.
+# One launch of binary $2 in mode $1: prints the elapsed microseconds from exec to the handshake line.
 measure_once() {
-  local mode=$1 start end line
+  local mode=$1 binary=$2 start end line
   local -a env=(
     TF_PLUGIN_MAGIC_COOKIE=d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2
     PLUGIN_PROTOCOL_VERSIONS=5,6 PLUGIN_MIN_PORT=10000 PLUGIN_MAX_PORT=25000
@@ -61,9 +69,13 @@ summarise() {
   }'
 }
 
-echo "binary: $binary"
 echo "machine: $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | xargs)"
 for mode in mtls plaintext; do
-  measure_once "$mode" >/dev/null # warm the page cache
-  for ((i = 0; i < runs; i++)); do measure_once "$mode"; done | summarise | sed "s/^/$mode: /"
+  for b in "${!binaries[@]}"; do measure_once "$mode" "${binaries[b]}" >"$workdir/$mode.$b"; done # warm the page cache
+  for ((i = 0; i < runs; i++)); do
+    for b in "${!binaries[@]}"; do measure_once "$mode" "${binaries[b]}" >>"$workdir/$mode.$b"; done
+  done
+  for b in "${!binaries[@]}"; do
+    tail -n +2 "$workdir/$mode.$b" | summarise | sed "s|^|$mode ${binaries[b]}: |"
+  done
 done

@@ -27,5 +27,8 @@ fn main() -> ExitCode {
         }
     };
     logging::init();
-    serve(ovhiplb::provider::service(), ServeOptions::new(PROVIDER_ADDRESS).with_debug(debug))
+    serve(
+        ovhiplb::provider::service(),
+        ServeOptions::new(PROVIDER_ADDRESS).with_debug(debug),
+    )
 }

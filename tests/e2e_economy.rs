@@ -128,7 +128,7 @@ fn state_refresh() -> Vec<(&'static str, usize)> {
 }
 
 /// The calls of one deploy of [`LB`]: pending changes before and after, the running refreshes (one list per
-/// running status), the deploy check (the LB, the lists of farms and frontends of each protocol, each farm and
+/// running status, made in the same round trip as the first pending-changes read), the deploy check (the LB, the lists of farms and frontends of each protocol, each farm and
 /// frontend) and one `POST /refresh`.
 fn deploy() -> Vec<(&'static str, usize)> {
     vec![
@@ -167,17 +167,16 @@ fn each_operation_makes_only_the_calls_it_needs() {
     let workdir = TfWorkdir::new();
     workdir.write("main.tf", &config(&sim, "web-0"));
 
-    // Create: the plan reads nothing (zone "all" needs no check), the apply creates and deploys once. Each POST
-    // is preceded by one filtered list of the frontends on its port and zone, so that a create whose answer is
-    // lost can be adopted rather than repeated (src/resources/frontend/adoption.rs).
+    // Create: the plan reads nothing (zone "all" needs no check), the apply creates and deploys once. The first
+    // create of the process lists the LB's HTTP frontends once (no filter), so that a create whose answer is lost
+    // can be adopted rather than repeated (src/resources/frontend/adoption.rs); this replaced one filtered
+    // `…/frontend?zone&port` list before every POST (FRONTENDS calls, one serial round trip each). The deploy
+    // check lists the same route again later (in deploy()): the frontends changed in between.
     workdir.apply();
     let create = sum(&[
         auth_time(1),
         vec![
-            (
-                "GET /ipLoadbalancing/{sn}/http/frontend?zone&port",
-                FRONTENDS,
-            ),
+            ("GET /ipLoadbalancing/{sn}/http/frontend", 1),
             ("POST /ipLoadbalancing/{sn}/http/frontend", FRONTENDS),
         ],
         deploy(),

@@ -17,7 +17,9 @@ use support::{LB, TestSim, TfOutput, TfWorkdir, hcl_string, provider_block_with,
 
 /// Values unique to this run, so a match can only be a leak.
 fn unique(label: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!("{label}-{:x}-{nanos:x}-leakcheck", std::process::id())
 }
 
@@ -44,7 +46,12 @@ impl Secrets {
 
     /// The values that must never be shown (the application key and client id are identifiers, not secrets).
     fn secret_values(&self) -> [&str; 4] {
-        [&self.application_secret, &self.consumer_key, &self.client_secret, &self.access_token]
+        [
+            &self.application_secret,
+            &self.consumer_key,
+            &self.client_secret,
+            &self.access_token,
+        ]
     }
 
     fn fixture(&self) -> Fixture {
@@ -72,8 +79,13 @@ struct Exposure {
 impl Exposure {
     fn new(workdir: &mut TfWorkdir) -> Self {
         let log = workdir.path().join("terraform-trace.log");
-        workdir.set_env("TF_LOG", "trace").set_env("TF_LOG_PATH", log.clone());
-        Self { outputs: Vec::new(), log }
+        workdir
+            .set_env("TF_LOG", "trace")
+            .set_env("TF_LOG_PATH", log.clone());
+        Self {
+            outputs: Vec::new(),
+            log,
+        }
     }
 
     #[track_caller]
@@ -95,7 +107,10 @@ impl Exposure {
         }
         for (place, text) in &places {
             for secret in secrets {
-                assert!(!text.contains(secret), "a secret ({secret}) appears in the {place}");
+                assert!(
+                    !text.contains(secret),
+                    "a secret ({secret}) appears in the {place}"
+                );
             }
         }
     }
@@ -116,7 +131,10 @@ fn frontend_config(provider: &str) -> String {
 fn assert_full_cycle_leaks_nothing(sim: &TestSim, secrets: &Secrets, settings: &[(&str, &str)]) {
     let mut workdir = TfWorkdir::new();
     let mut exposure = Exposure::new(&mut workdir);
-    workdir.write("main.tf", &frontend_config(&provider_block_with(sim, settings)));
+    workdir.write(
+        "main.tf",
+        &frontend_config(&provider_block_with(sim, settings)),
+    );
     exposure.outputs.push(workdir.apply());
     exposure.outputs.push(workdir.plan_detailed_exitcode());
     exposure.outputs.push(workdir.destroy());
@@ -139,7 +157,10 @@ fn secrets_never_appear_in_output_trace_logs_or_state() {
     assert_full_cycle_leaks_nothing(
         &sim,
         &secrets,
-        &[("client_id", &secrets.client_id), ("client_secret", &secrets.client_secret)],
+        &[
+            ("client_id", &secrets.client_id),
+            ("client_secret", &secrets.client_secret),
+        ],
     );
     assert_full_cycle_leaks_nothing(&sim, &secrets, &[("access_token", &secrets.access_token)]);
 }
@@ -166,18 +187,34 @@ fn refused_credentials_are_not_echoed() {
                 ("consumer_key", &wrong),
             ],
         ),
-        ("wrong client secret", vec![("client_id", &secrets.client_id), ("client_secret", &wrong)]),
+        (
+            "wrong client secret",
+            vec![("client_id", &secrets.client_id), ("client_secret", &wrong)],
+        ),
         ("wrong access token", vec![("access_token", &wrong)]),
     ];
     for (what, settings) in cases {
         let mut workdir = TfWorkdir::new();
         let mut exposure = Exposure::new(&mut workdir);
-        workdir.write("main.tf", &frontend_config(&provider_block_with(&sim, &settings)));
+        workdir.write(
+            "main.tf",
+            &frontend_config(&provider_block_with(&sim, &settings)),
+        );
         let plan = workdir.plan();
-        assert!(!plan.success(), "{what}: the plan should be refused:\n{plan}");
+        assert!(
+            !plan.success(),
+            "{what}: the plan should be refused:\n{plan}"
+        );
         // Terraform wraps long lines: compare with whitespace collapsed.
-        let text = plan.combined().split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(text.contains("OVH API error 40"), "{what}: the error should be OVH's refusal:\n{plan}");
+        let text = plan
+            .combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            text.contains("OVH API error 40"),
+            "{what}: the error should be OVH's refusal:\n{plan}"
+        );
         exposure.outputs.push(plan);
         let mut leaked = secrets.secret_values().to_vec();
         leaked.push(&wrong);
@@ -199,8 +236,9 @@ struct SelfSignedServer {
 impl SelfSignedServer {
     fn start() -> Self {
         let key = rcgen::KeyPair::generate().expect("a key");
-        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-            .expect("certificate parameters");
+        let params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .expect("certificate parameters");
         let cert = params.self_signed(&key).expect("a self-signed certificate");
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -220,7 +258,10 @@ impl SelfSignedServer {
         let attempts = Arc::new(AtomicUsize::new(0));
         let (done, tried) = (handshakes.clone(), attempts.clone());
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 while let Ok((stream, _)) = listener.accept().await {
@@ -231,7 +272,11 @@ impl SelfSignedServer {
                 }
             });
         });
-        Self { addr, handshakes, attempts }
+        Self {
+            addr,
+            handshakes,
+            attempts,
+        }
     }
 }
 
@@ -245,18 +290,46 @@ fn an_api_endpoint_with_an_untrusted_certificate_is_refused() {
     );
     workdir.write(
         "main.tf",
-        &with_provider(&provider, &format!("data \"ovhiplb_load_balancer\" \"lb\" {{\n  service_name = {}\n}}\n", hcl_string(LB))),
+        &with_provider(
+            &provider,
+            &format!(
+                "data \"ovhiplb_load_balancer\" \"lb\" {{\n  service_name = {}\n}}\n",
+                hcl_string(LB)
+            ),
+        ),
     );
     let plan = workdir.plan();
-    assert!(!plan.success(), "a self-signed API endpoint must be refused:\n{plan}");
-    let flat = plan.combined().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("certificate"), "the error should say the certificate is not trusted:\n{plan}");
-    assert!(server.attempts.load(Ordering::SeqCst) > 0, "the provider never reached the server:\n{plan}");
-    assert_eq!(server.handshakes.load(Ordering::SeqCst), 0, "a TLS session was established with an untrusted certificate");
+    assert!(
+        !plan.success(),
+        "a self-signed API endpoint must be refused:\n{plan}"
+    );
+    let flat = plan
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("certificate"),
+        "the error should say the certificate is not trusted:\n{plan}"
+    );
+    assert!(
+        server.attempts.load(Ordering::SeqCst) > 0,
+        "the provider never reached the server:\n{plan}"
+    );
+    assert_eq!(
+        server.handshakes.load(Ordering::SeqCst),
+        0,
+        "a TLS session was established with an untrusted certificate"
+    );
     // The client has no switch to turn verification off: no such setting exists in the provider schema.
-    let schema = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/schema.rs"))
-        .expect("the provider schema source");
+    let schema = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/schema.rs"),
+    )
+    .expect("the provider schema source");
     for switch in ["insecure", "skip_tls", "tls_skip", "danger"] {
-        assert!(!schema.contains(switch), "the provider schema mentions {switch:?}");
+        assert!(
+            !schema.contains(switch),
+            "the provider schema mentions {switch:?}"
+        );
     }
 }

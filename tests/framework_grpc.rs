@@ -16,20 +16,31 @@ use ovhiplb::provider::{OvhProvider, schema::provider_schema};
 use tonic::Request;
 
 fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: msgpack::encode(value, ty).unwrap(), json: Vec::new() })
+    Some(pb::DynamicValue {
+        msgpack: msgpack::encode(value, ty).unwrap(),
+        json: Vec::new(),
+    })
 }
 
 /// A provider that never looks at the process environment or ovh.conf files.
 fn ovh_service() -> ProviderService<OvhProvider> {
-    ProviderService::new(OvhProvider::with_resolver(|input| ovh_client::resolve(input, &|_| None, &[])))
+    ProviderService::new(OvhProvider::with_resolver(|input| {
+        ovh_client::resolve(input, &|_| None, &[])
+    }))
 }
 
 fn provider_config(entries: &[(&str, Value)]) -> Option<pb::DynamicValue> {
-    dynamic(&Value::object(entries.iter().cloned()), &provider_schema().value_type())
+    dynamic(
+        &Value::object(entries.iter().cloned()),
+        &provider_schema().value_type(),
+    )
 }
 
 fn errors(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
-    diags.iter().filter(|d| d.severity == pb::diagnostic::Severity::Error as i32).collect()
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .collect()
 }
 
 fn path_names(diag: &pb::Diagnostic) -> Vec<String> {
@@ -72,17 +83,45 @@ async fn get_schema_describes_every_attribute_and_marks_secrets_sensitive() {
         ]
     );
     for attribute in &block.attributes {
-        assert!(attribute.description.len() > 20, "{} lacks a description", attribute.name);
-        assert!(attribute.optional && !attribute.required && !attribute.computed, "{}", attribute.name);
-        let secret =
-            matches!(attribute.name.as_str(), "application_secret" | "consumer_key" | "client_secret" | "access_token");
-        assert_eq!(attribute.sensitive, secret, "sensitive flag of {}", attribute.name);
-        let ty = if attribute.name == "max_retries" { &b"\"number\""[..] } else { &b"\"string\""[..] };
+        assert!(
+            attribute.description.len() > 20,
+            "{} lacks a description",
+            attribute.name
+        );
+        assert!(
+            attribute.optional && !attribute.required && !attribute.computed,
+            "{}",
+            attribute.name
+        );
+        let secret = matches!(
+            attribute.name.as_str(),
+            "application_secret" | "consumer_key" | "client_secret" | "access_token"
+        );
+        assert_eq!(
+            attribute.sensitive, secret,
+            "sensitive flag of {}",
+            attribute.name
+        );
+        let ty = if attribute.name == "max_retries" {
+            &b"\"number\""[..]
+        } else {
+            &b"\"string\""[..]
+        };
         assert_eq!(attribute.r#type, ty);
     }
-    let endpoint = block.attributes.iter().find(|a| a.name == "endpoint").unwrap();
-    assert!(endpoint.description.contains("OVH_ENDPOINT") && endpoint.description.contains("ovh.conf"));
-    let key = block.attributes.iter().find(|a| a.name == "application_key").unwrap();
+    let endpoint = block
+        .attributes
+        .iter()
+        .find(|a| a.name == "endpoint")
+        .unwrap();
+    assert!(
+        endpoint.description.contains("OVH_ENDPOINT") && endpoint.description.contains("ovh.conf")
+    );
+    let key = block
+        .attributes
+        .iter()
+        .find(|a| a.name == "application_key")
+        .unwrap();
     assert!(key.description.contains("OVH_APPLICATION_KEY"));
 }
 
@@ -91,23 +130,48 @@ async fn prepare_provider_config_checks_endpoint_and_max_retries_statically() {
     let service = ovh_service();
     let prepare = |config| {
         let request = Request::new(pb::prepare_provider_config::Request { config });
-        async { service.prepare_provider_config(request).await.unwrap().into_inner() }
+        async {
+            service
+                .prepare_provider_config(request)
+                .await
+                .unwrap()
+                .into_inner()
+        }
     };
-    let ok = prepare(provider_config(&[("endpoint", "ovh-ca".into()), ("max_retries", 3_i64.into())])).await;
+    let ok = prepare(provider_config(&[
+        ("endpoint", "ovh-ca".into()),
+        ("max_retries", 3_i64.into()),
+    ]))
+    .await;
     assert!(ok.diagnostics.is_empty(), "{:?}", ok.diagnostics);
-    let url = prepare(provider_config(&[("endpoint", "http://127.0.0.1:8080/1.0".into())])).await;
+    let url = prepare(provider_config(&[(
+        "endpoint",
+        "http://127.0.0.1:8080/1.0".into(),
+    )]))
+    .await;
     assert!(url.diagnostics.is_empty(), "{:?}", url.diagnostics);
 
-    let bad = prepare(provider_config(&[("endpoint", "ovh-mars".into()), ("max_retries", (-1_i64).into())])).await;
+    let bad = prepare(provider_config(&[
+        ("endpoint", "ovh-mars".into()),
+        ("max_retries", (-1_i64).into()),
+    ]))
+    .await;
     let errs = errors(&bad.diagnostics);
     assert_eq!(errs.len(), 2, "{errs:?}");
-    assert!(errs.iter().any(|d| path_names(d) == ["endpoint"] && d.detail.contains("ovh-mars")));
+    assert!(
+        errs.iter()
+            .any(|d| path_names(d) == ["endpoint"] && d.detail.contains("ovh-mars"))
+    );
     assert!(errs.iter().any(|d| path_names(d) == ["max_retries"]));
     // Unknown values are skipped.
     let unknown = prepare(provider_config(&[("endpoint", Value::Unknown)])).await;
     assert!(unknown.diagnostics.is_empty());
     // Garbage bytes are an error diagnostic, not a failure of the call.
-    let garbage = prepare(Some(pb::DynamicValue { msgpack: vec![0x93, 0x01], json: vec![] })).await;
+    let garbage = prepare(Some(pb::DynamicValue {
+        msgpack: vec![0x93, 0x01],
+        json: vec![],
+    }))
+    .await;
     assert_eq!(errors(&garbage.diagnostics).len(), 1);
 }
 
@@ -125,13 +189,26 @@ async fn configure_with_half_given_credentials_names_what_is_missing() {
     let half = configure(provider_config(&[("application_key", "AK".into())])).await;
     let errs = errors(&half.diagnostics);
     assert_eq!(errs.len(), 1, "{:?}", half.diagnostics);
-    assert!(errs[0].detail.contains("application_secret"), "{:?}", errs[0]);
+    assert!(
+        errs[0].detail.contains("application_secret"),
+        "{:?}",
+        errs[0]
+    );
 
     let oauth = configure(provider_config(&[("client_id", "ID".into())])).await;
-    assert!(errors(&oauth.diagnostics)[0].detail.contains("client_secret"));
+    assert!(
+        errors(&oauth.diagnostics)[0]
+            .detail
+            .contains("client_secret")
+    );
 
     let none = configure(provider_config(&[])).await;
-    assert!(errors(&none.diagnostics)[0].detail.to_lowercase().contains("missing authentication"));
+    assert!(
+        errors(&none.diagnostics)[0]
+            .detail
+            .to_lowercase()
+            .contains("missing authentication")
+    );
 
     // Unknown values at plan time: configuration is deferred without error.
     let unknown = configure(provider_config(&[("access_token", Value::Unknown)])).await;
@@ -160,7 +237,12 @@ impl Provider for TestProvider {
         Schema::new(Block::new().attr(Attribute::string("tag").optional().description("Tag.")))
     }
 
-    async fn configure(&self, _ctx: &Ctx<()>, config: &Value, _diags: &mut Diagnostics) -> Option<String> {
+    async fn configure(
+        &self,
+        _ctx: &Ctx<()>,
+        config: &Value,
+        _diags: &mut Diagnostics,
+    ) -> Option<String> {
         Some(config.get("tag").as_str().unwrap_or("none").to_owned())
     }
 
@@ -189,15 +271,29 @@ impl Resource<String> for Gadget {
                         .validate(validators::int_between(1, 49151))
                         .description("Port."),
                 )
-                .attr(Attribute::new("labels", Type::map(Type::String)).optional().description("Labels.")),
+                .attr(
+                    Attribute::new("labels", Type::map(Type::String))
+                        .optional()
+                        .description("Labels."),
+                ),
         )
     }
 
-    async fn create(&self, ctx: &Ctx<&String>, planned: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+    async fn create(
+        &self,
+        ctx: &Ctx<&String>,
+        planned: &Value,
+        _: &Value,
+        _: &mut Diagnostics,
+    ) -> Option<Value> {
         if ctx.is_cancelled() {
             return None;
         }
-        Some(planned.clone().with_attr("id", Value::from(format!("{}-1", ctx.data))))
+        Some(
+            planned
+                .clone()
+                .with_attr("id", Value::from(format!("{}-1", ctx.data))),
+        )
     }
 
     async fn read(&self, _: &Ctx<&String>, state: &Value, _: &mut Diagnostics) -> Option<Value> {
@@ -219,7 +315,11 @@ impl Resource<String> for Gadget {
 }
 
 fn gadget_type() -> Type {
-    Type::object([("id", Type::String), ("port", Type::Number), ("labels", Type::map(Type::String))])
+    Type::object([
+        ("id", Type::String),
+        ("port", Type::Number),
+        ("labels", Type::map(Type::String)),
+    ])
 }
 
 #[tokio::test]
@@ -231,24 +331,54 @@ async fn validate_resource_config_reports_the_attribute_path() {
             config: dynamic(&value, &gadget_type()),
             client_capabilities: None,
         });
-        async { service.validate_resource_type_config(request).await.unwrap().into_inner().diagnostics }
+        async {
+            service
+                .validate_resource_type_config(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics
+        }
     };
-    let diags = validate("test_gadget", Value::object([("port", Value::from(70000_i64))])).await;
+    let diags = validate(
+        "test_gadget",
+        Value::object([("port", Value::from(70000_i64))]),
+    )
+    .await;
     assert_eq!(errors(&diags).len(), 1);
     assert_eq!(path_names(&diags[0]), ["port"]);
     assert!(diags[0].detail.contains("70000"));
-    assert!(validate("test_gadget", Value::object([("port", Value::Unknown)])).await.is_empty());
-    assert!(validate("test_gadget", Value::object([("port", Value::from(80_i64))])).await.is_empty());
+    assert!(
+        validate("test_gadget", Value::object([("port", Value::Unknown)]))
+            .await
+            .is_empty()
+    );
+    assert!(
+        validate(
+            "test_gadget",
+            Value::object([("port", Value::from(80_i64))])
+        )
+        .await
+        .is_empty()
+    );
     let unknown_type = validate("test_nothing", Value::Null).await;
     assert!(errors(&unknown_type)[0].detail.contains("test_nothing"));
 
     // A config with an attribute the schema lacks is an error naming it.
     let request = Request::new(pb::validate_resource_type_config::Request {
         type_name: "test_gadget".into(),
-        config: dynamic(&Value::object([("bogus", Value::from(1_i64))]), &Type::object([("bogus", Type::Number)])),
+        config: dynamic(
+            &Value::object([("bogus", Value::from(1_i64))]),
+            &Type::object([("bogus", Type::Number)]),
+        ),
         client_capabilities: None,
     });
-    let diags = service.validate_resource_type_config(request).await.unwrap().into_inner().diagnostics;
+    let diags = service
+        .validate_resource_type_config(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
     assert_eq!(path_names(errors(&diags)[0]), ["bogus"]);
 }
 
@@ -267,10 +397,20 @@ async fn plan_and_apply_a_create_then_stop() {
             config: dynamic(&config, &ty),
             ..Default::default()
         });
-        async { service.apply_resource_change(request).await.unwrap().into_inner() }
+        async {
+            service
+                .apply_resource_change(request)
+                .await
+                .unwrap()
+                .into_inner()
+        }
     };
     let early = apply(dynamic(&config, &ty)).await;
-    assert!(errors(&early.diagnostics)[0].summary.contains("not configured"));
+    assert!(
+        errors(&early.diagnostics)[0]
+            .summary
+            .contains("not configured")
+    );
 
     let plan = service
         .plan_resource_change(Request::new(pb::plan_resource_change::Request {
@@ -289,22 +429,36 @@ async fn plan_and_apply_a_create_then_stop() {
     assert_eq!(
         planned_bytes,
         [
-            0x83, 0xa2, b'i', b'd', 0xd4, 0, 0, 0xa6, b'l', b'a', b'b', b'e', b'l', b's', 0xc0, 0xa4, b'p', b'o', b'r',
-            b't', 80
+            0x83, 0xa2, b'i', b'd', 0xd4, 0, 0, 0xa6, b'l', b'a', b'b', b'e', b'l', b's', 0xc0,
+            0xa4, b'p', b'o', b'r', b't', 80
         ]
     );
 
     let configure = pb::configure::Request {
         terraform_version: "1.9.0".into(),
-        config: dynamic(&Value::object([("tag", Value::from("t"))]), &Type::object([("tag", Type::String)])),
+        config: dynamic(
+            &Value::object([("tag", Value::from("t"))]),
+            &Type::object([("tag", Type::String)]),
+        ),
         client_capabilities: None,
     };
-    assert!(service.configure(Request::new(configure)).await.unwrap().into_inner().diagnostics.is_empty());
+    assert!(
+        service
+            .configure(Request::new(configure))
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics
+            .is_empty()
+    );
     let applied = apply(plan.planned_state).await;
     assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
     let state = msgpack::decode(&applied.new_state.unwrap().msgpack, &ty).unwrap();
     assert_eq!(state.get("id").as_str(), Some("t-1"));
 
-    service.stop(Request::new(pb::stop::Request {})).await.unwrap();
+    service
+        .stop(Request::new(pb::stop::Request {}))
+        .await
+        .unwrap();
     assert!(service.stop_token().is_cancelled());
 }

@@ -12,10 +12,10 @@ use ovhiplb::plugin::proto::plugin::Empty;
 use ovhiplb::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use ovhiplb::plugin::proto::tfplugin5::provider_client::ProviderClient;
 use ovhiplb::plugin::proto::tfplugin5::{configure, get_provider_schema};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-ovhiplb");
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
@@ -30,8 +30,12 @@ impl ClientCert {
     fn generate() -> Self {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-        params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "HashiCorp");
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.key_usages = vec![
             rcgen::KeyUsagePurpose::DigitalSignature,
@@ -126,15 +130,24 @@ struct Handshake {
 }
 
 fn parse_handshake(line: &str) -> Handshake {
-    assert!(line.ends_with('\n'), "handshake must be a full line: {line:?}");
+    assert!(
+        line.ends_with('\n'),
+        "handshake must be a full line: {line:?}"
+    );
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(fields.len(), 6, "{line:?}");
     assert_eq!(fields[..3], ["1", "5", "tcp"], "{line:?}");
     assert_eq!(fields[4], "grpc", "{line:?}");
     assert!(fields[3].starts_with("127.0.0.1:"), "{line:?}");
     let port: u16 = fields[3]["127.0.0.1:".len()..].parse().unwrap();
-    assert!((10000..=25000).contains(&port), "port {port} outside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT");
-    assert!(!fields[5].contains('='), "certificate must be unpadded base64: {line:?}");
+    assert!(
+        (10000..=25000).contains(&port),
+        "port {port} outside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT"
+    );
+    assert!(
+        !fields[5].contains('='),
+        "certificate must be unpadded base64: {line:?}"
+    );
     Handshake {
         addr: fields[3].to_owned(),
         server_cert_der: STANDARD_NO_PAD.decode(fields[5]).unwrap(),
@@ -143,16 +156,28 @@ fn parse_handshake(line: &str) -> Handshake {
 
 fn der_to_pem(der: &[u8]) -> String {
     let body = STANDARD.encode(der);
-    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 /// A channel like Terraform's: trusts only the announced server certificate, for name `localhost`, ALPN h2
 /// (tonic insists on it), presenting `identity` if any.
-async fn tls_channel(handshake: &Handshake, identity: Option<&ClientCert>) -> Result<Channel, tonic::transport::Error> {
+async fn tls_channel(
+    handshake: &Handshake,
+    identity: Option<&ClientCert>,
+) -> Result<Channel, tonic::transport::Error> {
     let mut tls = ClientTlsConfig::new()
         .domain_name("localhost")
-        .ca_certificate(Certificate::from_pem(der_to_pem(&handshake.server_cert_der)));
+        .ca_certificate(Certificate::from_pem(der_to_pem(
+            &handshake.server_cert_der,
+        )));
     if let Some(cert) = identity {
         tls = tls.identity(Identity::from_pem(&cert.cert_pem, &cert.key_pem));
     }
@@ -181,7 +206,10 @@ async fn exercise_and_shut_down(plugin: &mut Plugin, channel: Channel) {
         .await
         .expect("GetSchema over the plugin transport")
         .into_inner();
-    assert!(schema.provider.is_some(), "GetSchema must describe the provider");
+    assert!(
+        schema.provider.is_some(),
+        "GetSchema must describe the provider"
+    );
 
     let configure = provider
         .configure(configure::Request {
@@ -190,10 +218,18 @@ async fn exercise_and_shut_down(plugin: &mut Plugin, channel: Channel) {
             client_capabilities: None,
         })
         .await;
-    assert!(configure.is_ok(), "Configure must answer with diagnostics, not a gRPC error: {configure:?}");
+    assert!(
+        configure.is_ok(),
+        "Configure must answer with diagnostics, not a gRPC error: {configure:?}"
+    );
 
-    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
-    let status = plugin.wait_exit(Duration::from_secs(2)).expect("plugin must exit within 2 s of Shutdown");
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .unwrap();
+    let status = plugin
+        .wait_exit(Duration::from_secs(2))
+        .expect("plugin must exit within 2 s of Shutdown");
     assert!(status.success(), "exit status {status}");
 }
 
@@ -202,15 +238,21 @@ async fn serves_over_mutual_tls_and_exits_on_shutdown() {
     let client = ClientCert::generate();
     let mut plugin = Plugin::start(Some(&client));
     let handshake = parse_handshake(&plugin.read_line());
-    assert!(handshake.server_cert_der.len() > 50, "AutoMTLS must announce a certificate");
+    assert!(
+        handshake.server_cert_der.len() > 50,
+        "AutoMTLS must announce a certificate"
+    );
 
     let channel = tls_channel(&handshake, Some(&client)).await.unwrap();
     exercise_and_shut_down(&mut plugin, channel).await;
     let stderr = plugin.stderr();
     for line in stderr.lines() {
-        let json: serde_json::Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("stderr line is not hclog JSON ({e}): {line}"));
-        assert!(json["@level"].is_string() && json["@timestamp"].is_string(), "{line}");
+        let json: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("stderr line is not hclog JSON ({e}): {line}"));
+        assert!(
+            json["@level"].is_string() && json["@timestamp"].is_string(),
+            "{line}"
+        );
     }
 }
 
@@ -218,9 +260,16 @@ async fn serves_over_mutual_tls_and_exits_on_shutdown() {
 async fn serves_plaintext_without_client_certificate() {
     let mut plugin = Plugin::start(None);
     let line = plugin.read_line();
-    assert!(line.ends_with("|grpc|\n"), "no TLS means an empty certificate field: {line:?}");
+    assert!(
+        line.ends_with("|grpc|\n"),
+        "no TLS means an empty certificate field: {line:?}"
+    );
     let addr = line.split('|').nth(3).unwrap().to_owned();
-    let channel = Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     exercise_and_shut_down(&mut plugin, channel).await;
 }
 
@@ -235,8 +284,13 @@ async fn refuses_clients_without_the_pinned_certificate() {
         // With TLS 1.3 the client may consider the handshake done before the server rejects its certificate,
         // so the refusal can surface either at connect time or on the first call.
         if let Ok(channel) = tls_channel(&handshake, identity).await {
-            let call = ProviderClient::new(channel).get_schema(get_provider_schema::Request {}).await;
-            assert!(call.is_err(), "a call without the pinned certificate succeeded");
+            let call = ProviderClient::new(channel)
+                .get_schema(get_provider_schema::Request {})
+                .await;
+            assert!(
+                call.is_err(),
+                "a call without the pinned certificate succeeded"
+            );
         }
     }
 
@@ -244,12 +298,19 @@ async fn refuses_clients_without_the_pinned_certificate() {
     let channel = tls_channel(&handshake, Some(&pinned)).await.unwrap();
     exercise_and_shut_down(&mut plugin, channel).await;
     let stderr = plugin.stderr();
-    assert!(stderr.contains("TLS handshake failed"), "refusals must be logged: {stderr}");
+    assert!(
+        stderr.contains("TLS handshake failed"),
+        "refusals must be logged: {stderr}"
+    );
 }
 
 #[test]
 fn explains_itself_when_run_by_hand() {
-    let output = Command::new(BINARY).env_clear().stdin(Stdio::null()).output().unwrap();
+    let output = Command::new(BINARY)
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "nothing may go to stdout");
     let stderr = String::from_utf8(output.stderr).unwrap();
@@ -258,13 +319,21 @@ fn explains_itself_when_run_by_hand() {
 
 #[test]
 fn version_and_unknown_arguments() {
-    let version = Command::new(BINARY).arg("--version").env_clear().output().unwrap();
+    let version = Command::new(BINARY)
+        .arg("--version")
+        .env_clear()
+        .output()
+        .unwrap();
     assert!(version.status.success());
     assert_eq!(
         String::from_utf8(version.stdout).unwrap().trim(),
         format!("terraform-provider-ovhiplb {}", env!("CARGO_PKG_VERSION"))
     );
-    let unknown = Command::new(BINARY).arg("--frobnicate").env_clear().output().unwrap();
+    let unknown = Command::new(BINARY)
+        .arg("--frobnicate")
+        .env_clear()
+        .output()
+        .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
 }
 
@@ -295,13 +364,24 @@ async fn debug_mode_prints_reattach_instructions_and_stops_on_sigint() {
     let addr = config["Addr"]["String"].as_str().unwrap();
 
     // Reattached providers are reached without TLS.
-    let channel = Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
-    let schema = ProviderClient::new(channel).get_schema(get_provider_schema::Request {}).await;
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let schema = ProviderClient::new(channel)
+        .get_schema(get_provider_schema::Request {})
+        .await;
     assert!(schema.is_ok(), "{schema:?}");
 
-    let killed = Command::new("kill").args(["-INT", &plugin.child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-INT", &plugin.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
-    let status = plugin.wait_exit(Duration::from_secs(2)).expect("debug mode must stop on SIGINT");
+    let status = plugin
+        .wait_exit(Duration::from_secs(2))
+        .expect("debug mode must stop on SIGINT");
     assert!(status.success(), "exit status {status}");
 }
 
@@ -310,9 +390,19 @@ async fn ignores_sigint_when_launched_by_terraform() {
     let mut plugin = Plugin::start(None);
     let line = plugin.read_line();
     let addr = line.split('|').nth(3).unwrap().to_owned();
-    let killed = Command::new("kill").args(["-INT", &plugin.child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-INT", &plugin.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
-    assert!(plugin.wait_exit(Duration::from_millis(300)).is_none(), "SIGINT must not stop a managed plugin");
-    let channel = Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    assert!(
+        plugin.wait_exit(Duration::from_millis(300)).is_none(),
+        "SIGINT must not stop a managed plugin"
+    );
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     exercise_and_shut_down(&mut plugin, channel).await;
 }

@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use ovh_client::{Auth, CancellationToken, Client, ClientOptions, Endpoint, ResolvedConfig, Secret};
+use ovh_client::{
+    Auth, CancellationToken, Client, ClientOptions, Endpoint, ResolvedConfig, Secret,
+};
 use ovhiplb::plugin::diag::Diagnostics;
 use ovhiplb::plugin::framework::{Ctx, DataSourceRuntime, ManagedResource};
 use ovhiplb::plugin::value::{Type, Value, json, msgpack};
@@ -44,11 +46,19 @@ fn provider() -> &'static Provider {
         };
         let client = Client::new(config, ClientOptions::default()).expect("the client builds");
         Provider {
-            resources: registry::resources().into_iter().map(ManagedResource::new).collect(),
-            data_sources: registry::data_sources().into_iter().map(DataSourceRuntime::new).collect(),
+            resources: registry::resources()
+                .into_iter()
+                .map(ManagedResource::new)
+                .collect(),
+            data_sources: registry::data_sources()
+                .into_iter()
+                .map(DataSourceRuntime::new)
+                .collect(),
             provider_type: schema::provider_schema().value_type(),
-            data: ProviderData { client, zones: Default::default(), refresh_locks: Default::default() },
-            runtime: tokio::runtime::Builder::new_current_thread().build().expect("a tokio runtime"),
+            data: ProviderData::new(client),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a tokio runtime"),
         }
     })
 }
@@ -57,7 +67,9 @@ fn provider() -> &'static Provider {
 /// provider's, a resource's or a data source's), the rest is decoded as a value of its type. A decoded value must
 /// encode back to the same value, and validating it as a config must not panic.
 pub fn msgpack_value(data: &[u8]) {
-    let Some((&selector, bytes)) = data.split_first() else { return };
+    let Some((&selector, bytes)) = data.split_first() else {
+        return;
+    };
     let p = provider();
     let kinds = 1 + p.resources.len() + p.data_sources.len();
     let index = usize::from(selector) % kinds;
@@ -66,7 +78,9 @@ pub fn msgpack_value(data: &[u8]) {
         i if i <= p.resources.len() => p.resources[i - 1].value_type(),
         i => p.data_sources[i - 1 - p.resources.len()].value_type(),
     };
-    let Ok(value) = msgpack::decode(bytes, ty) else { return };
+    let Ok(value) = msgpack::decode(bytes, ty) else {
+        return;
+    };
     assert_round_trip(&value, ty);
     let mut diags = Diagnostics::new();
     match index {
@@ -80,17 +94,27 @@ pub fn msgpack_value(data: &[u8]) {
 /// version (up to one past the current one), the rest is the raw JSON. An upgraded state must conform to the
 /// resource's type.
 pub fn state_upgrade(data: &[u8]) {
-    let [resource, version, raw @ ..] = data else { return };
+    let [resource, version, raw @ ..] = data else {
+        return;
+    };
     let p = provider();
     let resource = &p.resources[usize::from(*resource) % p.resources.len()];
     let version = i64::from(*version) % (resource.schema().version + 2);
     let mut diags = Diagnostics::new();
     match resource.upgrade(version, raw, &mut diags) {
         Some(state) => {
-            assert!(!diags.has_errors(), "{}: upgrade returned a state and errors", resource.type_name());
+            assert!(
+                !diags.has_errors(),
+                "{}: upgrade returned a state and errors",
+                resource.type_name()
+            );
             assert_round_trip(&state, resource.value_type());
         }
-        None => assert!(diags.has_errors(), "{}: upgrade failed without saying why", resource.type_name()),
+        None => assert!(
+            diags.has_errors(),
+            "{}: upgrade failed without saying why",
+            resource.type_name()
+        ),
     }
     // The same bytes as a current-version state, straight through the JSON codec.
     let _ = json::decode(raw, resource.value_type());
@@ -102,9 +126,14 @@ pub fn import_id(data: &[u8]) {
     let id = String::from_utf8_lossy(data);
     let p = provider();
     for resource in &p.resources {
-        let Some(state) = import(p, resource, &id) else { continue };
+        let Some(state) = import(p, resource, &id) else {
+            continue;
+        };
         let Some(stored_id) = state.get("id").as_str() else {
-            panic!("{}: import of {id:?} gave a state without an id: {state:?}", resource.type_name())
+            panic!(
+                "{}: import of {id:?} gave a state without an id: {state:?}",
+                resource.type_name()
+            )
         };
         assert!(
             import(p, resource, stored_id).is_some(),
@@ -133,25 +162,38 @@ pub fn port_ip(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if check_port(&text).is_ok() {
         assert!(
-            !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b','),
+            !text.is_empty()
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b','),
             "port {text:?} accepted"
         );
     }
     if let Ok(block) = IpBlock::parse(&text) {
         let canonical = block.to_string();
-        assert_eq!(IpBlock::parse(&canonical), Ok(block), "{text:?} → {canonical:?} does not parse back");
+        assert_eq!(
+            IpBlock::parse(&canonical),
+            Ok(block),
+            "{text:?} → {canonical:?} does not parse back"
+        );
         assert_eq!(normalize_ip(&text), canonical);
         assert!(same_ip(&text, &canonical) && same_ip(&canonical, &text));
     }
     if let Ok((service_name, rest)) = parse_id(&text, "service_name/ip") {
-        assert_eq!(format!("{service_name}/{rest}"), text, "parse_id lost characters");
+        assert_eq!(
+            format!("{service_name}/{rest}"),
+            text,
+            "parse_id lost characters"
+        );
     }
     let _ = check_service_name(&text);
 }
 
 /// A value that decoded as `ty` must encode as `ty` and decode to itself.
 fn assert_round_trip(value: &Value, ty: &Type) {
-    let bytes = msgpack::encode(value, ty).unwrap_or_else(|e| panic!("decoded value does not encode: {e}: {value:?}"));
-    let again = msgpack::decode(&bytes, ty).unwrap_or_else(|e| panic!("encoded value does not decode: {e}"));
+    let bytes = msgpack::encode(value, ty)
+        .unwrap_or_else(|e| panic!("decoded value does not encode: {e}: {value:?}"));
+    let again = msgpack::decode(&bytes, ty)
+        .unwrap_or_else(|e| panic!("encoded value does not decode: {e}"));
     assert_eq!(&again, value, "msgpack round trip changed the value");
 }

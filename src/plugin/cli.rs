@@ -67,7 +67,10 @@ mod tests {
         assert_eq!(parse(&[]), Ok(Invocation::Serve { debug: false }));
         assert_eq!(parse(&["-debug"]), Ok(Invocation::Serve { debug: true }));
         assert_eq!(parse(&["--debug"]), Ok(Invocation::Serve { debug: true }));
-        assert_eq!(parse(&["-debug=false"]), Ok(Invocation::Serve { debug: false }));
+        assert_eq!(
+            parse(&["-debug=false"]),
+            Ok(Invocation::Serve { debug: false })
+        );
         assert_eq!(parse(&["--version"]), Ok(Invocation::Version));
         assert_eq!(parse(&["-debug", "-version"]), Ok(Invocation::Version));
         assert_eq!(parse(&["-h"]), Ok(Invocation::Help));

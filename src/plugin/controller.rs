@@ -45,11 +45,15 @@ impl Stdio {
     }
 }
 
-type StdioStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<StdioData, Status>> + Send>>;
+type StdioStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<StdioData, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
-    async fn stream_stdio(&self, _request: Request<Empty>) -> Result<Response<StdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _request: Request<Empty>,
+    ) -> Result<Response<StdioStream>, Status> {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<StdioData, Status>>(1);
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move {
@@ -60,7 +64,9 @@ impl GrpcStdio for Stdio {
                 () = tx.closed() => {}
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }
 

@@ -28,12 +28,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error: the operation fails.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, summary: summary.into(), detail: detail.into(), path: None }
+        Self {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        }
     }
 
     /// A warning: shown, the operation goes on.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), path: None }
+        Self {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        }
     }
 
     /// Points the diagnostic at an attribute (the root path means "no attribute").
@@ -117,7 +127,12 @@ impl Diagnostics {
     }
 
     /// Adds an error about the attribute at `path`.
-    pub fn error_at(&mut self, path: &AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn error_at(
+        &mut self,
+        path: &AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Diagnostic::error(summary, detail).at(path.clone()));
     }
 
@@ -127,14 +142,21 @@ impl Diagnostics {
     }
 
     /// Adds a warning about the attribute at `path`.
-    pub fn warning_at(&mut self, path: &AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn warning_at(
+        &mut self,
+        path: &AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Diagnostic::warning(summary, detail).at(path.clone()));
     }
 
     /// Adds an error for a value that does not fit its type or bytes that do not decode; `what` says which value
     /// of the request it was (e.g. "prior state").
     pub fn value_error(&mut self, what: &str, error: &ValueError) {
-        self.push(Diagnostic::error(format!("Invalid {what}"), error.to_string()).at(error.path.clone()));
+        self.push(
+            Diagnostic::error(format!("Invalid {what}"), error.to_string()).at(error.path.clone()),
+        );
     }
 
     /// Whether any diagnostic is an error.
@@ -196,13 +218,24 @@ mod tests {
     fn proto_conversion_keeps_severity_and_path() {
         let mut diags = Diagnostics::new();
         diags.warning("w", "");
-        diags.error_at(&AttrPath::attr("rules").join_index(1).join_key("k"), "bad", "detail");
+        diags.error_at(
+            &AttrPath::attr("rules").join_index(1).join_key("k"),
+            "bad",
+            "detail",
+        );
         assert!(diags.has_errors());
         let proto = diags.to_proto();
         assert_eq!(proto[0].severity, pb::diagnostic::Severity::Warning as i32);
         assert_eq!(proto[0].attribute, None);
         assert_eq!(proto[1].severity, pb::diagnostic::Severity::Error as i32);
-        let steps: Vec<_> = proto[1].attribute.as_ref().unwrap().steps.iter().map(|s| s.selector.clone()).collect();
+        let steps: Vec<_> = proto[1]
+            .attribute
+            .as_ref()
+            .unwrap()
+            .steps
+            .iter()
+            .map(|s| s.selector.clone())
+            .collect();
         assert_eq!(
             steps,
             vec![
@@ -211,6 +244,9 @@ mod tests {
                 Some(Selector::ElementKeyString("k".into())),
             ]
         );
-        assert_eq!(diags.iter().nth(1).unwrap().to_string(), "error: bad (at rules[1][\"k\"]): detail");
+        assert_eq!(
+            diags.iter().nth(1).unwrap().to_string(),
+            "error: bad (at rules[1][\"k\"]): detail"
+        );
     }
 }

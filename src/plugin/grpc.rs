@@ -48,8 +48,15 @@ fn reply<T>(message: T) -> RpcResult<T> {
 }
 
 /// Decodes a request value; an absent or empty value is null. Terraform sends msgpack; JSON is accepted too.
-fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<Value> {
-    let Some(value) = value else { return Some(Value::Null) };
+fn decode(
+    value: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let Some(value) = value else {
+        return Some(Value::Null);
+    };
     let decoded = if !value.msgpack.is_empty() {
         msgpack::decode(&value.msgpack, ty)
     } else if !value.json.is_empty() {
@@ -61,11 +68,22 @@ fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str, diags: &mut D
 }
 
 /// Encodes a response value as msgpack.
-fn encode(value: &Value, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+fn encode(
+    value: &Value,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
     match msgpack::encode(value, ty) {
-        Ok(bytes) => Some(pb::DynamicValue { msgpack: bytes, json: Vec::new() }),
+        Ok(bytes) => Some(pb::DynamicValue {
+            msgpack: bytes,
+            json: Vec::new(),
+        }),
         Err(e) => {
-            diags.error(format!("Provider produced an invalid {what}"), format!("{e}; this is a bug in the provider."));
+            diags.error(
+                format!("Provider produced an invalid {what}"),
+                format!("{e}; this is a bug in the provider."),
+            );
             None
         }
     }
@@ -118,25 +136,43 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&ManagedResource<P::Data>> {
+    fn resource(
+        &self,
+        type_name: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&ManagedResource<P::Data>> {
         let found = self.resources.get(type_name);
         if found.is_none() {
-            diags.error("Unknown resource type", format!("This provider has no resource type {type_name:?}."));
+            diags.error(
+                "Unknown resource type",
+                format!("This provider has no resource type {type_name:?}."),
+            );
         }
         found
     }
 
-    fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&DataSourceRuntime<P::Data>> {
+    fn data_source(
+        &self,
+        type_name: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&DataSourceRuntime<P::Data>> {
         let found = self.data_sources.get(type_name);
         if found.is_none() {
-            diags.error("Unknown data source", format!("This provider has no data source {type_name:?}."));
+            diags.error(
+                "Unknown data source",
+                format!("This provider has no data source {type_name:?}."),
+            );
         }
         found
     }
 
     /// The configured data, if any (plan-time hooks run without it).
     fn data_if_configured(&self) -> Option<Arc<P::Data>> {
-        match &*self.configured.read().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        match &*self
+            .configured
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
             Configured::Ready(data) => Some(Arc::clone(data)),
             _ => None,
         }
@@ -144,7 +180,10 @@ impl<P: Provider> ProviderService<P> {
 
     /// The configured data, or an error diagnostic explaining why there is none.
     fn data(&self, diags: &mut Diagnostics) -> Option<Arc<P::Data>> {
-        let guard = self.configured.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self
+            .configured
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match &*guard {
             Configured::Ready(data) => return Some(Arc::clone(data)),
             Configured::Unknown => diags.error(
@@ -164,25 +203,35 @@ impl<P: Provider> ProviderService<P> {
     }
 
     fn set_configured(&self, state: Configured<P::Data>) {
-        *self.configured.write().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+        *self
+            .configured
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
     }
 }
 
 #[tonic::async_trait]
 impl<P: Provider> ProviderRpc for ProviderService<P> {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> RpcResult<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
         reply(pb::get_metadata::Response {
             server_capabilities: Some(Self::capabilities()),
             diagnostics: Vec::new(),
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|name| pb::get_metadata::DataSourceMetadata { type_name: (*name).to_owned() })
+                .map(|name| pb::get_metadata::DataSourceMetadata {
+                    type_name: (*name).to_owned(),
+                })
                 .collect(),
             resources: self
                 .resources
                 .keys()
-                .map(|name| pb::get_metadata::ResourceMetadata { type_name: (*name).to_owned() })
+                .map(|name| pb::get_metadata::ResourceMetadata {
+                    type_name: (*name).to_owned(),
+                })
                 .collect(),
             functions: Vec::new(),
         })
@@ -217,13 +266,20 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
     ) -> RpcResult<pb::prepare_provider_config::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
-        if let Some(config) = decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags)
-        {
+        if let Some(config) = decode(
+            request.config.as_ref(),
+            &self.provider_type,
+            "provider configuration",
+            &mut diags,
+        ) {
             validate_config(&self.provider_schema.block, &config, &mut diags);
             self.provider.validate(&config, &mut diags);
         }
         // Terraform ignores prepared_config (and warns when it differs), so echo the input.
-        reply(pb::prepare_provider_config::Response { prepared_config: request.config, diagnostics: diags.to_proto() })
+        reply(pb::prepare_provider_config::Response {
+            prepared_config: request.config,
+            diagnostics: diags.to_proto(),
+        })
     }
 
     async fn validate_resource_type_config(
@@ -233,11 +289,18 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
         if let Some(resource) = self.resource(&request.type_name, &mut diags)
-            && let Some(config) = decode(request.config.as_ref(), resource.value_type(), "configuration", &mut diags)
+            && let Some(config) = decode(
+                request.config.as_ref(),
+                resource.value_type(),
+                "configuration",
+                &mut diags,
+            )
         {
             resource.validate(&config, &mut diags);
         }
-        reply(pb::validate_resource_type_config::Response { diagnostics: diags.to_proto() })
+        reply(pb::validate_resource_type_config::Response {
+            diagnostics: diags.to_proto(),
+        })
     }
 
     async fn validate_data_source_config(
@@ -247,11 +310,18 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
         if let Some(source) = self.data_source(&request.type_name, &mut diags)
-            && let Some(config) = decode(request.config.as_ref(), source.value_type(), "configuration", &mut diags)
+            && let Some(config) = decode(
+                request.config.as_ref(),
+                source.value_type(),
+                "configuration",
+                &mut diags,
+            )
         {
             source.validate(&config, &mut diags);
         }
-        reply(pb::validate_data_source_config::Response { diagnostics: diags.to_proto() })
+        reply(pb::validate_data_source_config::Response {
+            diagnostics: diags.to_proto(),
+        })
     }
 
     async fn upgrade_resource_state(
@@ -269,38 +339,58 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                     "This state was written by Terraform 0.11 or older (flatmap); it cannot be upgraded here.",
                 );
             } else if let Some(value) = resource.upgrade(request.version, &raw.json, &mut diags) {
-                upgraded_state = encode(&value, resource.value_type(), "upgraded state", &mut diags);
+                upgraded_state =
+                    encode(&value, resource.value_type(), "upgraded state", &mut diags);
             }
         }
-        reply(pb::upgrade_resource_state::Response { upgraded_state, diagnostics: diags.to_proto() })
+        reply(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diags.to_proto(),
+        })
     }
 
-    async fn configure(&self, request: Request<pb::configure::Request>) -> RpcResult<pb::configure::Response> {
+    async fn configure(
+        &self,
+        request: Request<pb::configure::Request>,
+    ) -> RpcResult<pb::configure::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
-        let Some(config) = decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags)
-        else {
+        let Some(config) = decode(
+            request.config.as_ref(),
+            &self.provider_type,
+            "provider configuration",
+            &mut diags,
+        ) else {
             self.set_configured(Configured::Failed);
-            return reply(pb::configure::Response { diagnostics: diags.to_proto() });
+            return reply(pb::configure::Response {
+                diagnostics: diags.to_proto(),
+            });
         };
         if !config.is_wholly_known() {
             // Plan with a provider config depending on unknown values: defer; operations needing the client
             // explain why it is missing.
             self.set_configured(Configured::Unknown);
-            return reply(pb::configure::Response { diagnostics: Vec::new() });
+            return reply(pb::configure::Response {
+                diagnostics: Vec::new(),
+            });
         }
         let ctx = Ctx::new((), self.stop.clone());
         let state = match self.provider.configure(&ctx, &config, &mut diags).await {
             Some(data) if !diags.has_errors() => Configured::Ready(Arc::new(data)),
             _ => {
                 if !diags.has_errors() {
-                    diags.error("Provider configuration failed", "The provider could not be configured.");
+                    diags.error(
+                        "Provider configuration failed",
+                        "The provider could not be configured.",
+                    );
                 }
                 Configured::Failed
             }
         };
         self.set_configured(state);
-        reply(pb::configure::Response { diagnostics: diags.to_proto() })
+        reply(pb::configure::Response {
+            diagnostics: diags.to_proto(),
+        })
     }
 
     async fn read_resource(
@@ -311,8 +401,12 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut new_state = request.current_state.clone();
         if let Some(resource) = self.resource(&request.type_name, &mut diags)
-            && let Some(state) =
-                decode(request.current_state.as_ref(), resource.value_type(), "current state", &mut diags)
+            && let Some(state) = decode(
+                request.current_state.as_ref(),
+                resource.value_type(),
+                "current state",
+                &mut diags,
+            )
             && !state.is_null()
             && let Some(data) = self.data(&mut diags)
         {
@@ -340,12 +434,19 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         if let Some(resource) = self.resource(&request.type_name, &mut diags) {
             let ty = resource.value_type();
             let prior = decode(request.prior_state.as_ref(), ty, "prior state", &mut diags);
-            let proposed = decode(request.proposed_new_state.as_ref(), ty, "proposed new state", &mut diags);
+            let proposed = decode(
+                request.proposed_new_state.as_ref(),
+                ty,
+                "proposed new state",
+                &mut diags,
+            );
             let config = decode(request.config.as_ref(), ty, "configuration", &mut diags);
             if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
                 let data = self.data_if_configured();
                 let ctx = Ctx::new(data.as_deref(), self.stop.clone());
-                let (planned, replace) = resource.plan(&ctx, prior, proposed, config, &mut diags).await;
+                let (planned, replace) = resource
+                    .plan(&ctx, prior, proposed, config, &mut diags)
+                    .await;
                 planned_state = encode(&planned, ty, "plan", &mut diags);
                 requires_replace = replace.iter().map(super::diag::path_to_proto).collect();
             }
@@ -372,13 +473,20 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         if let Some(resource) = self.resource(&request.type_name, &mut diags) {
             let ty = resource.value_type();
             let prior = decode(request.prior_state.as_ref(), ty, "prior state", &mut diags);
-            let planned = decode(request.planned_state.as_ref(), ty, "planned state", &mut diags);
+            let planned = decode(
+                request.planned_state.as_ref(),
+                ty,
+                "planned state",
+                &mut diags,
+            );
             let config = decode(request.config.as_ref(), ty, "configuration", &mut diags);
             if let (Some(prior), Some(planned), Some(config)) = (prior, planned, config)
                 && let Some(data) = self.data(&mut diags)
             {
                 let ctx = Ctx::new(&*data, self.stop.clone());
-                let state = resource.apply(&ctx, prior, planned, config, &mut diags).await;
+                let state = resource
+                    .apply(&ctx, prior, planned, config, &mut diags)
+                    .await;
                 new_state = encode(&state, ty, "new state", &mut diags).or(new_state);
             }
         }
@@ -403,7 +511,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         {
             let ctx = Ctx::new(&*data, self.stop.clone());
             if let Some(state) = resource.import(&ctx, &request.id, &mut diags).await
-                && let Some(state) = encode(&state, resource.value_type(), "imported state", &mut diags)
+                && let Some(state) =
+                    encode(&state, resource.value_type(), "imported state", &mut diags)
             {
                 imported_resources.push(pb::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
@@ -413,7 +522,11 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 });
             }
         }
-        reply(pb::import_resource_state::Response { imported_resources, diagnostics: diags.to_proto(), deferred: None })
+        reply(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diags.to_proto(),
+            deferred: None,
+        })
     }
 
     async fn read_data_source(
@@ -424,21 +537,37 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut state = None;
         if let Some(source) = self.data_source(&request.type_name, &mut diags)
-            && let Some(config) = decode(request.config.as_ref(), source.value_type(), "configuration", &mut diags)
+            && let Some(config) = decode(
+                request.config.as_ref(),
+                source.value_type(),
+                "configuration",
+                &mut diags,
+            )
             && let Some(data) = self.data(&mut diags)
         {
             let ctx = Ctx::new(&*data, self.stop.clone());
             let result = source.read(&ctx, config, &mut diags).await;
             if !diags.has_errors() {
-                state = encode(&result, source.value_type(), "data source state", &mut diags);
+                state = encode(
+                    &result,
+                    source.value_type(),
+                    "data source state",
+                    &mut diags,
+                );
             }
         }
-        reply(pb::read_data_source::Response { state, diagnostics: diags.to_proto(), deferred: None })
+        reply(pb::read_data_source::Response {
+            state,
+            diagnostics: diags.to_proto(),
+            deferred: None,
+        })
     }
 
     async fn stop(&self, _: Request<pb::stop::Request>) -> RpcResult<pb::stop::Response> {
         tracing::info!("Terraform asked the provider to stop; cancelling operations in flight");
         self.stop.cancel();
-        reply(pb::stop::Response { error: String::new() })
+        reply(pb::stop::Response {
+            error: String::new(),
+        })
     }
 }

@@ -14,7 +14,8 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 /// Environment variable carrying the magic cookie (Terraform's `internal/plugin/serve.go`).
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// The cookie value Terraform sets; upstream says it "should NEVER be changed".
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// Comma-separated app protocol versions the client speaks (e.g. `5,6` or `6,5`: an unordered set).
 pub const PROTOCOL_VERSIONS_KEY: &str = "PLUGIN_PROTOCOL_VERSIONS";
 /// Lower bound of the TCP port range the client would like us to bind in.
@@ -72,7 +73,9 @@ pub fn negotiate_protocol(offered: Option<&str>) -> Negotiation {
 
 /// The set of valid version numbers in a comma-separated list.
 pub fn parse_protocol_versions(raw: &str) -> BTreeSet<u32> {
-    raw.split(',').filter_map(|v| v.trim().parse().ok()).collect()
+    raw.split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect()
 }
 
 /// An inclusive TCP port range.
@@ -115,12 +118,18 @@ pub enum PortRangeError {
 
 impl PortRange {
     /// Reads the range from the two environment values. `Ok(None)` means no range was asked for.
-    pub fn from_env_values(min: Option<&str>, max: Option<&str>) -> Result<Option<Self>, PortRangeError> {
+    pub fn from_env_values(
+        min: Option<&str>,
+        max: Option<&str>,
+    ) -> Result<Option<Self>, PortRangeError> {
         let parse = |key: &'static str, value: &str| {
-            value.trim().parse::<u16>().map_err(|_| PortRangeError::NotAPort {
-                key,
-                value: value.to_owned(),
-            })
+            value
+                .trim()
+                .parse::<u16>()
+                .map_err(|_| PortRangeError::NotAPort {
+                    key,
+                    value: value.to_owned(),
+                })
         };
         match (min, max) {
             (None, None) => Ok(None),
@@ -155,7 +164,11 @@ pub fn bind_loopback(range: Option<PortRange>) -> std::io::Result<TcpListener> {
                 return Ok(listener);
             }
         }
-        tracing::warn!(min = range.min, max = range.max, "no free port in the requested range, using an ephemeral port");
+        tracing::warn!(
+            min = range.min,
+            max = range.max,
+            "no free port in the requested range, using an ephemeral port"
+        );
     }
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
 }
@@ -172,7 +185,10 @@ pub struct HandshakeLine<'a> {
 impl fmt::Display for HandshakeLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // go-plugin decodes the certificate with RawStdEncoding: a padded value is rejected.
-        let cert = self.server_cert_der.map(|der| STANDARD_NO_PAD.encode(der)).unwrap_or_default();
+        let cert = self
+            .server_cert_der
+            .map(|der| STANDARD_NO_PAD.encode(der))
+            .unwrap_or_default();
         write!(
             f,
             "{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|{}|grpc|{cert}",
@@ -201,8 +217,14 @@ mod tests {
         assert_eq!(negotiate_protocol(Some("5")), Negotiation::Agreed);
         assert_eq!(negotiate_protocol(None), Negotiation::NotOffered);
         assert_eq!(negotiate_protocol(Some("  ")), Negotiation::NotOffered);
-        assert_eq!(negotiate_protocol(Some("6")), Negotiation::Mismatch(BTreeSet::from([6])));
-        assert_eq!(negotiate_protocol(Some("x,6,,4")), Negotiation::Mismatch(BTreeSet::from([4, 6])));
+        assert_eq!(
+            negotiate_protocol(Some("6")),
+            Negotiation::Mismatch(BTreeSet::from([6]))
+        );
+        assert_eq!(
+            negotiate_protocol(Some("x,6,,4")),
+            Negotiation::Mismatch(BTreeSet::from([4, 6]))
+        );
         assert_eq!(negotiate_protocol(Some("x,5")), Negotiation::Agreed);
         assert_eq!(parse_protocol_versions("55,05"), BTreeSet::from([5, 55]));
     }
@@ -212,7 +234,10 @@ mod tests {
         assert_eq!(PortRange::from_env_values(None, None), Ok(None));
         assert_eq!(
             PortRange::from_env_values(Some("10000"), Some("25000")),
-            Ok(Some(PortRange { min: 10000, max: 25000 }))
+            Ok(Some(PortRange {
+                min: 10000,
+                max: 25000
+            }))
         );
         assert_eq!(
             PortRange::from_env_values(Some("7"), Some("7")),
@@ -220,19 +245,31 @@ mod tests {
         );
         assert_eq!(
             PortRange::from_env_values(Some("25000"), Some("10000")),
-            Err(PortRangeError::Reversed { min: 25000, max: 10000 })
+            Err(PortRangeError::Reversed {
+                min: 25000,
+                max: 10000
+            })
         );
         assert!(matches!(
             PortRange::from_env_values(Some("70000"), Some("80000")),
-            Err(PortRangeError::NotAPort { key: MIN_PORT_KEY, .. })
+            Err(PortRangeError::NotAPort {
+                key: MIN_PORT_KEY,
+                ..
+            })
         ));
         assert!(matches!(
             PortRange::from_env_values(Some("1"), Some("abc")),
-            Err(PortRangeError::NotAPort { key: MAX_PORT_KEY, .. })
+            Err(PortRangeError::NotAPort {
+                key: MAX_PORT_KEY,
+                ..
+            })
         ));
         assert!(matches!(
             PortRange::from_env_values(None, Some("1")),
-            Err(PortRangeError::HalfOpen { present: MAX_PORT_KEY, .. })
+            Err(PortRangeError::HalfOpen {
+                present: MAX_PORT_KEY,
+                ..
+            })
         ));
     }
 
@@ -240,7 +277,10 @@ mod tests {
     fn binds_inside_the_range_and_falls_back_when_it_is_full() {
         let taken = bind_loopback(None).unwrap();
         let port = taken.local_addr().unwrap().port();
-        let range = PortRange { min: port, max: port };
+        let range = PortRange {
+            min: port,
+            max: port,
+        };
         // The only port of the range is taken: we must still get a listener, elsewhere.
         let fallback = bind_loopback(Some(range)).unwrap();
         assert_ne!(fallback.local_addr().unwrap().port(), port);
@@ -262,7 +302,10 @@ mod tests {
         let fields: Vec<&str> = line.split('|').collect();
         assert_eq!(fields[..5], ["1", "5", "tcp", "127.0.0.1:10001", "grpc"]);
         assert_eq!(fields.len(), 6);
-        assert!(!fields[5].contains('='), "certificate must not be padded: {line}");
+        assert!(
+            !fields[5].contains('='),
+            "certificate must not be padded: {line}"
+        );
         assert_eq!(STANDARD_NO_PAD.decode(fields[5]).unwrap(), der);
         assert!(!line.contains('\n'));
     }

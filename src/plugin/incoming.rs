@@ -63,8 +63,12 @@ where
                         // The receiver is gone only when the server is shutting down.
                         let _ = tx.send(Ok(io)).await;
                     }
-                    Ok(Err(error)) => tracing::warn!(%error, %peer, "TLS handshake failed, connection refused"),
-                    Err(_) => tracing::warn!(%peer, timeout = ?UPGRADE_TIMEOUT, "TLS handshake timed out"),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, %peer, "TLS handshake failed, connection refused")
+                    }
+                    Err(_) => {
+                        tracing::warn!(%peer, timeout = ?UPGRADE_TIMEOUT, "TLS handshake timed out")
+                    }
                 }
             });
         }
@@ -109,6 +113,9 @@ mod tests {
         assert_eq!(accepted.peer_addr().unwrap(), good.local_addr().unwrap());
 
         token.cancel();
-        assert!(incoming.next().await.is_none(), "the stream must end after shutdown");
+        assert!(
+            incoming.next().await.is_none(),
+            "the stream must end after shutdown"
+        );
     }
 }

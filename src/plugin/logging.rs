@@ -66,7 +66,8 @@ pub fn level_from_env() -> LevelFilter {
 /// panic hook. Calling it twice is harmless (the second subscriber is refused and the first one kept).
 pub fn init() {
     let level = level_from_env();
-    let subscriber = Registry::default().with(HclogLayer::new(std::io::stderr()).with_filter(targets(level)));
+    let subscriber =
+        Registry::default().with(HclogLayer::new(std::io::stderr()).with_filter(targets(level)));
     if tracing::subscriber::set_global_default(subscriber).is_ok() {
         install_panic_hook();
     }
@@ -77,7 +78,9 @@ fn targets(level: LevelFilter) -> Targets {
     let capped = level.min(LevelFilter::INFO);
     NOISY_DEPENDENCIES
         .into_iter()
-        .fold(Targets::new().with_default(level), |t, target| t.with_target(target, capped))
+        .fold(Targets::new().with_default(level), |t, target| {
+            t.with_target(target, capped)
+        })
 }
 
 /// Replaces the default panic message (plain text on stderr) by an hclog ERROR line, which Terraform shows even
@@ -97,14 +100,26 @@ pub fn install_panic_hook() {
         if let Some(name) = std::thread::current().name() {
             fields.insert("thread".to_owned(), Value::String(name.to_owned()));
         }
-        let line = hclog_line(Level::ERROR, &format!("panic: {message}"), "panic", SystemTime::now(), fields);
+        let line = hclog_line(
+            Level::ERROR,
+            &format!("panic: {message}"),
+            "panic",
+            SystemTime::now(),
+            fields,
+        );
         // Nothing useful can be done if stderr is gone.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }));
 }
 
 /// Renders one hclog JSON line (with its trailing newline). `@`-keys win over same-named fields.
-pub fn hclog_line(level: Level, message: &str, module: &str, at: SystemTime, mut fields: Map<String, Value>) -> String {
+pub fn hclog_line(
+    level: Level,
+    message: &str,
+    module: &str,
+    at: SystemTime,
+    mut fields: Map<String, Value>,
+) -> String {
     let level = match level {
         Level::TRACE => "trace",
         Level::DEBUG => "debug",
@@ -147,7 +162,12 @@ impl<S> Layer<S> for HclogLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
         let mut visitor = JsonVisitor::default();
         attrs.record(&mut visitor);
         if let Some(span) = ctx.span(id) {
@@ -155,7 +175,12 @@ where
         }
     }
 
-    fn on_record(&self, id: &tracing::span::Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: Context<'_, S>,
+    ) {
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
@@ -177,7 +202,10 @@ where
                 }
             }
         }
-        let mut visitor = JsonVisitor { fields, message: None };
+        let mut visitor = JsonVisitor {
+            fields,
+            message: None,
+        };
         event.record(&mut visitor);
         let metadata = event.metadata();
         let line = hclog_line(
@@ -188,7 +216,10 @@ where
             visitor.fields,
         );
         // A poisoned lock only means another thread panicked mid-write; the sink itself is still usable.
-        let mut sink = self.sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut sink = self
+            .sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // One write per line so that concurrent lines never interleave; a failing stderr cannot be reported.
         let _ = sink.write_all(line.as_bytes());
         let _ = sink.flush();
@@ -218,7 +249,8 @@ impl JsonVisitor {
 impl Visit for JsonVisitor {
     fn record_f64(&mut self, field: &Field, value: f64) {
         // NaN and infinities have no JSON form; keep them readable as text.
-        let json = serde_json::Number::from_f64(value).map_or_else(|| Value::from(value.to_string()), Value::Number);
+        let json = serde_json::Number::from_f64(value)
+            .map_or_else(|| Value::from(value.to_string()), Value::Number);
         self.insert(field, json);
     }
 
@@ -258,13 +290,28 @@ mod tests {
     fn level_selection_follows_terraform() {
         assert_eq!(level_from_env_values(None, None), DEFAULT_LEVEL);
         assert_eq!(level_from_env_values(Some(""), Some("")), DEFAULT_LEVEL);
-        assert_eq!(level_from_env_values(None, Some("debug")), LevelFilter::DEBUG);
-        assert_eq!(level_from_env_values(Some("ERROR"), Some("TRACE")), LevelFilter::ERROR);
-        assert_eq!(level_from_env_values(Some(" "), Some("info")), LevelFilter::INFO);
+        assert_eq!(
+            level_from_env_values(None, Some("debug")),
+            LevelFilter::DEBUG
+        );
+        assert_eq!(
+            level_from_env_values(Some("ERROR"), Some("TRACE")),
+            LevelFilter::ERROR
+        );
+        assert_eq!(
+            level_from_env_values(Some(" "), Some("info")),
+            LevelFilter::INFO
+        );
         assert_eq!(level_from_env_values(None, Some("OFF")), LevelFilter::OFF);
-        assert_eq!(level_from_env_values(None, Some("JSON")), LevelFilter::TRACE);
+        assert_eq!(
+            level_from_env_values(None, Some("JSON")),
+            LevelFilter::TRACE
+        );
         assert_eq!(level_from_env_values(None, Some("warn")), LevelFilter::WARN);
-        assert_eq!(level_from_env_values(None, Some("verbose")), LevelFilter::TRACE);
+        assert_eq!(
+            level_from_env_values(None, Some("verbose")),
+            LevelFilter::TRACE
+        );
     }
 
     #[test]
@@ -275,7 +322,11 @@ mod tests {
         fields.insert("@level".to_owned(), Value::from("spoofed"));
         let line = hclog_line(Level::INFO, "say \"hi\"\n\\o/", "probe", at, fields);
         assert!(line.ends_with('\n'));
-        assert_eq!(line.matches('\n').count(), 1, "message newlines must be escaped: {line}");
+        assert_eq!(
+            line.matches('\n').count(),
+            1,
+            "message newlines must be escaped: {line}"
+        );
         let parsed: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["@level"], "info");
         assert_eq!(parsed["@message"], "say \"hi\"\n\\o/");
@@ -287,12 +338,21 @@ mod tests {
     #[test]
     fn timestamp_always_has_six_fractional_digits() {
         for nanos in [0, 1_000, 999_999_999] {
-            let line = hclog_line(Level::WARN, "m", "x", UNIX_EPOCH + Duration::new(1, nanos), Map::new());
+            let line = hclog_line(
+                Level::WARN,
+                "m",
+                "x",
+                UNIX_EPOCH + Duration::new(1, nanos),
+                Map::new(),
+            );
             let parsed: Value = serde_json::from_str(&line).unwrap();
             let ts = parsed["@timestamp"].as_str().unwrap();
             let (_, fraction) = ts.split_once('.').unwrap();
             assert_eq!(fraction.len(), 7, "{ts}");
-            assert!(fraction.ends_with('Z') && fraction[..6].bytes().all(|b| b.is_ascii_digit()), "{ts}");
+            assert!(
+                fraction.ends_with('Z') && fraction[..6].bytes().all(|b| b.is_ascii_digit()),
+                "{ts}"
+            );
         }
     }
 
@@ -312,10 +372,13 @@ mod tests {
 
     fn capture(level: LevelFilter, emit: impl FnOnce()) -> Vec<Value> {
         let buffer = Buffer::default();
-        let subscriber = Registry::default().with(HclogLayer::new(buffer.clone()).with_filter(targets(level)));
+        let subscriber =
+            Registry::default().with(HclogLayer::new(buffer.clone()).with_filter(targets(level)));
         tracing::subscriber::with_default(subscriber, emit);
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     #[test]
@@ -351,7 +414,10 @@ mod tests {
             tracing::info!(target: "h2::proto", "goaway");
             tracing::trace!("ours");
         });
-        let messages: Vec<&str> = lines.iter().map(|l| l["@message"].as_str().unwrap()).collect();
+        let messages: Vec<&str> = lines
+            .iter()
+            .map(|l| l["@message"].as_str().unwrap())
+            .collect();
         assert_eq!(messages, ["goaway", "ours"]);
     }
 

@@ -211,7 +211,10 @@ impl Attribute {
     }
 
     /// Values for which `eq` is true are the same: the prior (or planned) form is kept, so they never diff.
-    pub fn semantic_eq(mut self, eq: impl Fn(&Value, &Value) -> bool + Send + Sync + 'static) -> Self {
+    pub fn semantic_eq(
+        mut self,
+        eq: impl Fn(&Value, &Value) -> bool + Send + Sync + 'static,
+    ) -> Self {
         self.semantic_eq = Some(Arc::new(eq));
         self
     }
@@ -259,7 +262,13 @@ pub struct NestedBlock {
 impl NestedBlock {
     /// A nested block `type_name` of `nesting` mode holding `block`.
     pub fn new(type_name: impl Into<String>, nesting: Nesting, block: Block) -> Self {
-        Self { type_name: type_name.into(), block, nesting, min_items: 0, max_items: 0 }
+        Self {
+            type_name: type_name.into(),
+            block,
+            nesting,
+            min_items: 0,
+            max_items: 0,
+        }
     }
 
     /// The least number of blocks the configuration must write.
@@ -350,7 +359,11 @@ impl Block {
             self.attributes
                 .iter()
                 .map(|a| (a.name.clone(), a.ty.clone()))
-                .chain(self.blocks.iter().map(|b| (b.type_name.clone(), b.value_type())))
+                .chain(
+                    self.blocks
+                        .iter()
+                        .map(|b| (b.type_name.clone(), b.value_type())),
+                )
                 .collect(),
         )
     }
@@ -377,7 +390,10 @@ impl Block {
 
     fn collect_problems(&self, prefix: &str, problems: &mut Vec<String>) {
         let valid_name = |name: &str| {
-            !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         };
         let mut names = std::collections::HashSet::new();
         for attribute in &self.attributes {
@@ -428,7 +444,10 @@ impl Block {
                 Nesting::List | Nesting::Set => min >= 0 && max >= 0 && (max == 0 || min <= max),
             };
             if !counts_ok {
-                problems.push(format!("{at}: min_items/max_items not valid for {:?} nesting", nested.nesting));
+                problems.push(format!(
+                    "{at}: min_items/max_items not valid for {:?} nesting",
+                    nested.nesting
+                ));
             }
             nested.block.collect_problems(&format!("{at}."), problems);
         }
@@ -462,7 +481,10 @@ impl Schema {
 
     /// The wire form.
     pub fn to_proto(&self) -> pb::Schema {
-        pb::Schema { version: self.version, block: Some(self.block.to_proto()) }
+        pb::Schema {
+            version: self.version,
+            block: Some(self.block.to_proto()),
+        }
     }
 }
 
@@ -473,10 +495,29 @@ mod tests {
     fn sample() -> Block {
         Block::new()
             .description("A thing.")
-            .attr(Attribute::string("id").computed().use_state_for_unknown().description("The id."))
-            .attr(Attribute::new("ips", Type::set(Type::String)).optional().markdown("The `ips`."))
-            .attr(Attribute::string("secret").optional().sensitive().description("A secret.").deprecated("gone"))
-            .attr(Attribute::number("port").default(80_i64).description("Port."))
+            .attr(
+                Attribute::string("id")
+                    .computed()
+                    .use_state_for_unknown()
+                    .description("The id."),
+            )
+            .attr(
+                Attribute::new("ips", Type::set(Type::String))
+                    .optional()
+                    .markdown("The `ips`."),
+            )
+            .attr(
+                Attribute::string("secret")
+                    .optional()
+                    .sensitive()
+                    .description("A secret.")
+                    .deprecated("gone"),
+            )
+            .attr(
+                Attribute::number("port")
+                    .default(80_i64)
+                    .description("Port."),
+            )
             .block(
                 NestedBlock::new(
                     "rule",
@@ -490,8 +531,13 @@ mod tests {
     #[test]
     fn value_type_includes_blocks() {
         let ty = sample().value_type();
-        let Type::Object(attributes) = ty else { panic!("not an object") };
-        assert_eq!(attributes["rule"], Type::list(Type::object([("on", Type::Bool)])));
+        let Type::Object(attributes) = ty else {
+            panic!("not an object")
+        };
+        assert_eq!(
+            attributes["rule"],
+            Type::list(Type::object([("on", Type::Bool)]))
+        );
         assert_eq!(attributes["port"], Type::Number);
     }
 
@@ -503,11 +549,18 @@ mod tests {
         let ips = block.attributes.iter().find(|a| a.name == "ips").unwrap();
         assert_eq!(ips.r#type, br#"["set","string"]"#);
         assert_eq!(ips.description_kind, pb::StringKind::Markdown as i32);
-        let secret = block.attributes.iter().find(|a| a.name == "secret").unwrap();
+        let secret = block
+            .attributes
+            .iter()
+            .find(|a| a.name == "secret")
+            .unwrap();
         assert!(secret.sensitive && secret.deprecated && secret.deprecation_message == "gone");
         let port = block.attributes.iter().find(|a| a.name == "port").unwrap();
         assert!(port.optional && port.computed && !port.required);
-        assert_eq!(block.block_types[0].nesting, pb::schema::nested_block::NestingMode::List as i32);
+        assert_eq!(
+            block.block_types[0].nesting,
+            pb::schema::nested_block::NestingMode::List as i32
+        );
         assert_eq!(block.block_types[0].max_items, 3);
     }
 
@@ -516,11 +569,25 @@ mod tests {
         assert_eq!(sample().problems(), Vec::<String>::new());
         let bad = Block::new()
             .attr(Attribute::string("Bad-Name").required().description("x"))
-            .attr(Attribute::string("flags").required().computed().description("x"))
+            .attr(
+                Attribute::string("flags")
+                    .required()
+                    .computed()
+                    .description("x"),
+            )
             .attr(Attribute::string("none").description("x"))
             .attr(Attribute::string("undescribed").optional())
-            .attr(Attribute::number("wrong_default").default("eighty").description("x"))
-            .attr(Attribute::string("usfu").optional().use_state_for_unknown().description("x"))
+            .attr(
+                Attribute::number("wrong_default")
+                    .default("eighty")
+                    .description("x"),
+            )
+            .attr(
+                Attribute::string("usfu")
+                    .optional()
+                    .use_state_for_unknown()
+                    .description("x"),
+            )
             .block(NestedBlock::new("flags", Nesting::Single, Block::new()).max_items(2));
         let problems = bad.problems();
         for expected in [
@@ -533,7 +600,10 @@ mod tests {
             "flags: name used",
             "flags: min_items/max_items",
         ] {
-            assert!(problems.iter().any(|p| p.starts_with(expected)), "missing {expected:?} in {problems:#?}");
+            assert!(
+                problems.iter().any(|p| p.starts_with(expected)),
+                "missing {expected:?} in {problems:#?}"
+            );
         }
     }
 }

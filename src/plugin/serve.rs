@@ -117,7 +117,11 @@ pub fn serve<S: Provider>(service: S, options: ServeOptions) -> ExitCode {
         eprintln!("{}", handshake::NOT_A_COMMAND_MESSAGE);
         return ExitCode::FAILURE;
     }
-    let result = tokio::runtime::Builder::new_multi_thread()
+    // One thread: every launch pays for the runtime before its handshake line, and Terraform launches a provider
+    // 3-5 times per command. A multi-thread runtime starts one worker per CPU (after reading the cgroup quota to
+    // count them), while the provider's work is waiting on Terraform and the API with little CPU between
+    // (0.1 s of CPU for a 1000-frontend plan): calls still run concurrently, as tasks, at any parallelism.
+    let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ServeError::Runtime)
@@ -136,7 +140,11 @@ pub fn serve<S: Provider>(service: S, options: ServeOptions) -> ExitCode {
     }
 }
 
-async fn run<S: Provider>(service: S, options: ServeOptions, env: PluginEnv) -> Result<(), ServeError> {
+async fn run<S: Provider>(
+    service: S,
+    options: ServeOptions,
+    env: PluginEnv,
+) -> Result<(), ServeError> {
     match handshake::negotiate_protocol(env.protocol_versions.as_deref()) {
         Negotiation::Agreed => {}
         Negotiation::NotOffered => {
@@ -151,10 +159,12 @@ async fn run<S: Provider>(service: S, options: ServeOptions, env: PluginEnv) -> 
     let range = if options.debug {
         None
     } else {
-        PortRange::from_env_values(env.min_port.as_deref(), env.max_port.as_deref()).unwrap_or_else(|error| {
-            tracing::warn!(%error, "ignoring the requested port range");
-            None
-        })
+        PortRange::from_env_values(env.min_port.as_deref(), env.max_port.as_deref()).unwrap_or_else(
+            |error| {
+                tracing::warn!(%error, "ignoring the requested port range");
+                None
+            },
+        )
     };
     let listener = handshake::bind_loopback(range).map_err(ServeError::Bind)?;
     listener.set_nonblocking(true).map_err(ServeError::Bind)?;
@@ -175,12 +185,21 @@ async fn run<S: Provider>(service: S, options: ServeOptions, env: PluginEnv) -> 
     let server = match &tls {
         Some((_, acceptor)) => {
             let acceptor = acceptor.clone();
-            let incoming = accept_connections(listener, move |tcp| acceptor.accept(tcp), shutdown.clone());
-            tokio::spawn(router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned()))
+            let incoming =
+                accept_connections(listener, move |tcp| acceptor.accept(tcp), shutdown.clone());
+            tokio::spawn(
+                router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned()),
+            )
         }
         None => {
-            let incoming = accept_connections(listener, |tcp| std::future::ready(Ok(tcp)), shutdown.clone());
-            tokio::spawn(router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned()))
+            let incoming = accept_connections(
+                listener,
+                |tcp| std::future::ready(Ok(tcp)),
+                shutdown.clone(),
+            );
+            tokio::spawn(
+                router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned()),
+            )
         }
     };
 
@@ -200,7 +219,10 @@ async fn run<S: Provider>(service: S, options: ServeOptions, env: PluginEnv) -> 
 }
 
 /// The gRPC services: the provider, health ("plugin" = SERVING), controller and stdio.
-async fn router<S: Provider>(service: S, shutdown: &CancellationToken) -> tonic::transport::server::Router {
+async fn router<S: Provider>(
+    service: S,
+    shutdown: &CancellationToken,
+) -> tonic::transport::server::Router {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status(HEALTH_SERVICE_NAME, tonic_health::ServingStatus::Serving)
@@ -316,7 +338,11 @@ struct ReattachAddr {
 }
 
 /// The `TF_REATTACH_PROVIDERS` JSON for this process.
-fn reattach_json(provider_address: &str, addr: SocketAddr, pid: u32) -> Result<String, serde_json::Error> {
+fn reattach_json(
+    provider_address: &str,
+    addr: SocketAddr,
+    pid: u32,
+) -> Result<String, serde_json::Error> {
     let config = ReattachConfig {
         protocol: "grpc",
         protocol_version: handshake::APP_PROTOCOL_VERSION,
@@ -329,12 +355,16 @@ fn reattach_json(provider_address: &str, addr: SocketAddr, pid: u32) -> Result<S
         },
     };
     // Serialised directly (not through `serde_json::Value`) to keep Go's field order.
-    serde_json::to_string(&std::collections::BTreeMap::from([(provider_address, config)]))
+    serde_json::to_string(&std::collections::BTreeMap::from([(
+        provider_address,
+        config,
+    )]))
 }
 
 /// Prints the same instructions as Go providers started with `-debug`.
 fn announce_debug(provider_address: &str, addr: SocketAddr) -> Result<(), ServeError> {
-    let json = reattach_json(provider_address, addr, std::process::id()).map_err(ServeError::Reattach)?;
+    let json =
+        reattach_json(provider_address, addr, std::process::id()).map_err(ServeError::Reattach)?;
     announce(&format!(
         "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the \
          following:\n\n\tTF_REATTACH_PROVIDERS='{json}'\n"
@@ -347,8 +377,12 @@ mod tests {
 
     #[test]
     fn reattach_json_matches_terraforms_format() {
-        let json = reattach_json("registry.terraform.io/ovhiplb/ovhiplb", "127.0.0.1:41685".parse().unwrap(), 42)
-            .unwrap();
+        let json = reattach_json(
+            "registry.terraform.io/ovhiplb/ovhiplb",
+            "127.0.0.1:41685".parse().unwrap(),
+            42,
+        )
+        .unwrap();
         assert_eq!(
             json,
             r#"{"registry.terraform.io/ovhiplb/ovhiplb":{"Protocol":"grpc","ProtocolVersion":5,"Pid":42,"Test":true,"Addr":{"Network":"tcp","String":"127.0.0.1:41685"}}}"#
@@ -359,6 +393,9 @@ mod tests {
     fn options_builder() {
         let options = ServeOptions::new("registry.terraform.io/ovhiplb/ovhiplb").with_debug(true);
         assert!(options.debug);
-        assert_eq!(options.provider_address, "registry.terraform.io/ovhiplb/ovhiplb");
+        assert_eq!(
+            options.provider_address,
+            "registry.terraform.io/ovhiplb/ovhiplb"
+        );
     }
 }

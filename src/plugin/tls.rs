@@ -83,7 +83,10 @@ pub fn server_config(
     pinned_client_cert: CertificateDer<'static>,
 ) -> Result<Arc<ServerConfig>, TlsSetupError> {
     let provider = crypto_provider();
-    let verifier = PinnedClientCertVerifier::new(pinned_client_cert, provider.signature_verification_algorithms);
+    let verifier = PinnedClientCertVerifier::new(
+        pinned_client_cert,
+        provider.signature_verification_algorithms,
+    );
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(Arc::new(verifier))
@@ -163,7 +166,9 @@ mod tests {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "HashiCorp");
         (params.self_signed(&key).unwrap(), key)
     }
 
@@ -181,7 +186,11 @@ mod tests {
         let verifier = verifier_for(&pinned);
         assert!(verifier.client_auth_mandatory());
         assert!(verifier.root_hint_subjects().is_empty());
-        assert!(verifier.verify_client_cert(pinned.der(), &[], UnixTime::now()).is_ok());
+        assert!(
+            verifier
+                .verify_client_cert(pinned.der(), &[], UnixTime::now())
+                .is_ok()
+        );
         let refused = verifier.verify_client_cert(other.der(), &[], UnixTime::now());
         assert!(matches!(refused, Err(rustls::Error::InvalidCertificate(_))));
     }
@@ -199,7 +208,10 @@ mod tests {
     #[test]
     fn client_cert_pem_round_trips_and_garbage_is_an_error() {
         let (cert, _) = go_plugin_like_cert();
-        assert_eq!(parse_client_cert_pem(&cert.pem()).unwrap().as_ref(), cert.der().as_ref());
+        assert_eq!(
+            parse_client_cert_pem(&cert.pem()).unwrap().as_ref(),
+            cert.der().as_ref()
+        );
         let err = parse_client_cert_pem("not a certificate").unwrap_err();
         assert!(err.to_string().contains("PLUGIN_CLIENT_CERT"), "{err}");
     }

@@ -27,12 +27,28 @@ pub struct ProviderData {
     pub zones: crate::resources::common::ZoneCache,
     /// One lock per load balancer, so that refreshes of one LB never overlap within this process.
     pub refresh_locks: crate::resources::refresh::RefreshLocks,
+    /// Per LB and protocol, the frontends this process must never adopt after a lost create answer.
+    pub frontends: crate::resources::frontend::FrontendLedgers,
+}
+
+impl ProviderData {
+    /// The data of a provider process that has just been configured with `client`.
+    pub fn new(client: ovh_client::Client) -> Self {
+        Self {
+            client,
+            zones: Default::default(),
+            refresh_locks: Default::default(),
+            frontends: Default::default(),
+        }
+    }
 }
 
 impl fmt::Debug for ProviderData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The client holds credentials; show only where it points.
-        f.debug_struct("ProviderData").field("endpoint", &self.client.base_url()).finish_non_exhaustive()
+        f.debug_struct("ProviderData")
+            .field("endpoint", &self.client.base_url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -43,7 +59,9 @@ pub struct OvhProvider {
 
 impl Default for OvhProvider {
     fn default() -> Self {
-        Self { resolver: ovh_client::resolve_default }
+        Self {
+            resolver: ovh_client::resolve_default,
+        }
     }
 }
 
@@ -66,9 +84,15 @@ impl Provider for OvhProvider {
         schema::validate(config, diags);
     }
 
-    async fn configure(&self, ctx: &Ctx<()>, config: &Value, diags: &mut Diagnostics) -> Option<ProviderData> {
-        let client = config::build_client(config, self.resolver, ctx.cancellation().clone(), diags)?;
-        Some(ProviderData { client, zones: Default::default(), refresh_locks: Default::default() })
+    async fn configure(
+        &self,
+        ctx: &Ctx<()>,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<ProviderData> {
+        let client =
+            config::build_client(config, self.resolver, ctx.cancellation().clone(), diags)?;
+        Some(ProviderData::new(client))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
@@ -97,13 +121,31 @@ mod tests {
         assert_eq!(provider.schema().block.problems(), Vec::<String>::new());
         for resource in provider.resources() {
             let managed = ManagedResource::new(resource);
-            assert!(managed.type_name().starts_with("ovhiplb_"), "{}", managed.type_name());
-            assert_eq!(managed.schema().block.problems(), Vec::<String>::new(), "{}", managed.type_name());
+            assert!(
+                managed.type_name().starts_with("ovhiplb_"),
+                "{}",
+                managed.type_name()
+            );
+            assert_eq!(
+                managed.schema().block.problems(),
+                Vec::<String>::new(),
+                "{}",
+                managed.type_name()
+            );
         }
         for source in provider.data_sources() {
             let runtime = DataSourceRuntime::new(source);
-            assert!(runtime.type_name().starts_with("ovhiplb_"), "{}", runtime.type_name());
-            assert_eq!(runtime.schema().block.problems(), Vec::<String>::new(), "{}", runtime.type_name());
+            assert!(
+                runtime.type_name().starts_with("ovhiplb_"),
+                "{}",
+                runtime.type_name()
+            );
+            assert_eq!(
+                runtime.schema().block.problems(),
+                Vec::<String>::new(),
+                "{}",
+                runtime.type_name()
+            );
         }
     }
 
@@ -128,20 +170,37 @@ mod tests {
     #[test]
     fn static_validation_hints_at_upper_case_aliases() {
         let mut diags = Diagnostics::new();
-        schema::validate(&Value::object([("endpoint", Value::from("OVH-EU"))]), &mut diags);
-        assert_eq!(diags.iter().next().map(|d| d.path.as_ref().unwrap().to_string()).as_deref(), Some("endpoint"));
+        schema::validate(
+            &Value::object([("endpoint", Value::from("OVH-EU"))]),
+            &mut diags,
+        );
+        assert_eq!(
+            diags
+                .iter()
+                .next()
+                .map(|d| d.path.as_ref().unwrap().to_string())
+                .as_deref(),
+            Some("endpoint")
+        );
     }
 
     #[tokio::test]
     async fn configured_data_does_not_print_secrets() {
-        let provider = OvhProvider::with_resolver(|input| ovh_client::resolve(input, &|_| None, &[]));
+        let provider =
+            OvhProvider::with_resolver(|input| ovh_client::resolve(input, &|_| None, &[]));
         let config = Value::object([
             ("endpoint", Value::from("http://127.0.0.1:9/1.0")),
             ("access_token", Value::from("TOPSECRET")),
         ]);
         let mut diags = Diagnostics::new();
-        let data = provider.configure(&Ctx::new((), Default::default()), &config, &mut diags).await.unwrap();
+        let data = provider
+            .configure(&Ctx::new((), Default::default()), &config, &mut diags)
+            .await
+            .unwrap();
         let shown = format!("{data:?}");
-        assert!(shown.contains("127.0.0.1") && !shown.contains("TOPSECRET"), "{shown}");
+        assert!(
+            shown.contains("127.0.0.1") && !shown.contains("TOPSECRET"),
+            "{shown}"
+        );
     }
 }

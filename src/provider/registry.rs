@@ -8,9 +8,15 @@ use crate::plugin::framework::{DataSource, Resource};
 /// Managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
     vec![
-        Arc::new(crate::resources::frontend::FrontendResource::new(ovh_client::Protocol::Http)),
-        Arc::new(crate::resources::frontend::FrontendResource::new(ovh_client::Protocol::Tcp)),
-        Arc::new(crate::resources::frontend::FrontendResource::new(ovh_client::Protocol::Udp)),
+        Arc::new(crate::resources::frontend::FrontendResource::new(
+            ovh_client::Protocol::Http,
+        )),
+        Arc::new(crate::resources::frontend::FrontendResource::new(
+            ovh_client::Protocol::Tcp,
+        )),
+        Arc::new(crate::resources::frontend::FrontendResource::new(
+            ovh_client::Protocol::Udp,
+        )),
         Arc::new(crate::resources::refresh::Refresh),
         Arc::new(crate::resources::failover_ip_attachment::FailoverIpAttachment),
     ]

@@ -11,9 +11,10 @@ use std::future::Future;
 use ovh_client::{Client, Error, FrontendFilter, Protocol};
 use tokio::task::JoinSet;
 
-/// Calls run at once while reading the frontends and farms of an LB: enough to keep a large LB's check short,
-/// few enough not to look like a burst to the API's rate limiter.
-const CONCURRENT_READS: usize = 8;
+/// Calls run at once while reading the frontends and farms of an LB: Terraform's default parallelism, so the check
+/// reads as fast as the applies before it wrote (100 frontends: 10 round trips), and never looks like more of a
+/// burst to the API's rate limiter than they did.
+const CONCURRENT_READS: usize = 10;
 
 /// What the deploy conditions look at.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

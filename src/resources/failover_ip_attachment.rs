@@ -17,8 +17,8 @@ use ovh_client::{Client, Error as ApiFailure};
 use tokio::time::Instant;
 
 use super::common::{
-    CallError, IpBlock, call, check_service_name, format_id, get_string, invalid_import_id, ip_block_validator,
-    ip_semantic_eq, normalize_ip, parse_id, same_ip, service_name_validator,
+    CallError, IpBlock, call, check_service_name, format_id, get_string, invalid_import_id,
+    ip_block_validator, ip_semantic_eq, normalize_ip, parse_id, same_ip, service_name_validator,
 };
 use crate::plugin::diag::{Diagnostic, Diagnostics};
 use crate::plugin::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
@@ -87,16 +87,28 @@ impl Resource<ProviderData> for FailoverIpAttachment {
     }
 
     fn timeouts(&self) -> Option<TimeoutDefaults> {
-        Some(TimeoutDefaults { create: Some(DEFAULT_TIMEOUT), delete: Some(DEFAULT_TIMEOUT), ..Default::default() })
+        Some(TimeoutDefaults {
+            create: Some(DEFAULT_TIMEOUT),
+            delete: Some(DEFAULT_TIMEOUT),
+            ..Default::default()
+        })
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx<Option<&ProviderData>>, plan: &mut PlanChange, _diags: &mut Diagnostics) {
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx<Option<&ProviderData>>,
+        plan: &mut PlanChange,
+        _diags: &mut Diagnostics,
+    ) {
         // The id follows from the configuration: show it in the plan rather than "known after apply".
         if plan.is_create()
-            && let (Some(service_name), Some(ip)) =
-                (get_string(&plan.planned, "service_name"), get_string(&plan.planned, "ip"))
+            && let (Some(service_name), Some(ip)) = (
+                get_string(&plan.planned, "service_name"),
+                get_string(&plan.planned, "ip"),
+            )
         {
-            plan.planned.set_attr("id", Value::from(attachment_id(&service_name, &ip)));
+            plan.planned
+                .set_attr("id", Value::from(attachment_id(&service_name, &ip)));
         }
     }
 
@@ -119,18 +131,32 @@ impl Resource<ProviderData> for FailoverIpAttachment {
         }
     }
 
-    async fn read(&self, ctx: &Ctx<&ProviderData>, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let target = Target::from_value(state, diags)?;
         match call(ctx, ctx.data.client.list_failover_ips(&target.service_name)).await {
             Ok(listed) => {
                 // The API's form wins; the framework keeps the prior form when it is the same IP.
                 let found = listed.into_iter().find(|ip| same_ip(ip, &target.ip))?;
-                Some(Target { ip: found, ..target }.state())
+                Some(
+                    Target {
+                        ip: found,
+                        ..target
+                    }
+                    .state(),
+                )
             }
             // The load balancer itself is gone: so is the attachment.
             Err(e) if e.is_not_found() => None,
             Err(e) => {
-                e.report(diags, format!("Cannot read the failover IPs of {}", target.service_name));
+                e.report(
+                    diags,
+                    format!("Cannot read the failover IPs of {}", target.service_name),
+                );
                 None
             }
         }
@@ -149,13 +175,20 @@ impl Resource<ProviderData> for FailoverIpAttachment {
     }
 
     async fn delete(&self, ctx: &Ctx<&ProviderData>, prior: &Value, diags: &mut Diagnostics) {
-        let Some(target) = Target::from_value(prior, diags) else { return };
+        let Some(target) = Target::from_value(prior, diags) else {
+            return;
+        };
         if let Err(diagnostic) = detach(ctx, &ctx.data.client, &target).await {
             diags.push(diagnostic);
         }
     }
 
-    async fn import(&self, _ctx: &Ctx<&ProviderData>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+    async fn import(
+        &self,
+        _ctx: &Ctx<&ProviderData>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         match parse_import_id(id) {
             Ok(target) => Some(target.state()),
             Err(reason) => {
@@ -175,8 +208,12 @@ fn attachment_id(service_name: &str, ip: &str) -> String {
 fn parse_import_id(id: &str) -> Result<Target, String> {
     let (service_name, ip) = parse_id(id, ID_FORM)?;
     check_service_name(service_name).map_err(|reason| format!("In import id {id:?}: {reason}."))?;
-    IpBlock::parse(ip).map_err(|reason| format!("In import id {id:?}: {reason}; expected the form {ID_FORM}."))?;
-    Ok(Target { service_name: service_name.to_owned(), ip: ip.to_owned() })
+    IpBlock::parse(ip)
+        .map_err(|reason| format!("In import id {id:?}: {reason}; expected the form {ID_FORM}."))?;
+    Ok(Target {
+        service_name: service_name.to_owned(),
+        ip: ip.to_owned(),
+    })
 }
 
 /// The IP and the LB of one attachment.
@@ -209,7 +246,10 @@ impl Target {
 
     fn state(&self) -> Value {
         Value::object([
-            ("id", Value::from(attachment_id(&self.service_name, &self.ip))),
+            (
+                "id",
+                Value::from(attachment_id(&self.service_name, &self.ip)),
+            ),
             ("service_name", Value::from(self.service_name.as_str())),
             ("ip", Value::from(self.ip.as_str())),
         ])
@@ -229,8 +269,16 @@ impl Goal {
     /// The summary of a diagnostic about this goal failing.
     fn failure(self, target: &Target) -> String {
         match self {
-            Self::Attach => format!("Cannot attach {} to {}", target.api_ip(), target.service_name),
-            Self::Detach => format!("Cannot detach {} from {}", target.api_ip(), target.service_name),
+            Self::Attach => format!(
+                "Cannot attach {} to {}",
+                target.api_ip(),
+                target.service_name
+            ),
+            Self::Detach => format!(
+                "Cannot detach {} from {}",
+                target.api_ip(),
+                target.service_name
+            ),
         }
     }
 
@@ -290,7 +338,12 @@ async fn detach<T>(ctx: &Ctx<T>, client: &Client, target: &Target) -> Result<(),
 }
 
 /// Starts the move or park of the IP and waits for its task to end.
-async fn run_ip_task<T>(ctx: &Ctx<T>, client: &Client, target: &Target, goal: Goal) -> Result<(), Diagnostic> {
+async fn run_ip_task<T>(
+    ctx: &Ctx<T>,
+    client: &Client,
+    target: &Target,
+    goal: Goal,
+) -> Result<(), Diagnostic> {
     let ip = target.api_ip();
     let mut sent = 0;
     let task_id = loop {
@@ -308,8 +361,12 @@ async fn run_ip_task<T>(ctx: &Ctx<T>, client: &Client, target: &Target, goal: Go
                     Ok(Recovered::Reached) => return Ok(()),
                     // Provably not done (no task, IP not there): sending it again cannot do it twice.
                     Ok(Recovered::Nothing) if sent < MAX_POSTS => {
-                        let pause = ctx.run(tokio::time::sleep(RESEND_PAUSE.saturating_mul(sent))).await;
-                        pause.map_err(|why| CallError::Interrupted(why).to_diagnostic(goal.failure(target)))?;
+                        let pause = ctx
+                            .run(tokio::time::sleep(RESEND_PAUSE.saturating_mul(sent)))
+                            .await;
+                        pause.map_err(|why| {
+                            CallError::Interrupted(why).to_diagnostic(goal.failure(target))
+                        })?;
                     }
                     Ok(Recovered::Nothing) => return Err(e.to_diagnostic(goal.failure(target))),
                     Err(lookup) => {
@@ -353,12 +410,25 @@ enum Recovered {
 
 /// Looks for evidence that a move or park whose answer was lost did happen: an unfinished task of the IP towards
 /// the goal, else the LB's failover list. A handful of reads, only on this rare path.
-async fn recover<T>(ctx: &Ctx<T>, client: &Client, target: &Target, goal: Goal) -> Result<Recovered, CallError> {
+async fn recover<T>(
+    ctx: &Ctx<T>,
+    client: &Client,
+    target: &Target,
+    goal: Goal,
+) -> Result<Recovered, CallError> {
     let ip = target.api_ip();
     for status in UNFINISHED_STATUSES {
-        for task_id in call(ctx, client.list_ip_tasks(&ip, Some(MOVE_FUNCTION), Some(status))).await? {
+        for task_id in call(
+            ctx,
+            client.list_ip_tasks(&ip, Some(MOVE_FUNCTION), Some(status)),
+        )
+        .await?
+        {
             let task = call(ctx, client.get_ip_task(&ip, task_id)).await?;
-            let destination = task.destination.as_ref().and_then(|d| d.service_name.as_deref());
+            let destination = task
+                .destination
+                .as_ref()
+                .and_then(|d| d.service_name.as_deref());
             if goal.served_by(target, destination) {
                 return Ok(Recovered::Pending(task_id));
             }
@@ -366,7 +436,11 @@ async fn recover<T>(ctx: &Ctx<T>, client: &Client, target: &Target, goal: Goal) 
     }
     // No task running: either it already ended (the routing shows it) or the request never took effect.
     let attached = is_attached(ctx, client, target).await?;
-    Ok(if goal.reached(attached) { Recovered::Reached } else { Recovered::Nothing })
+    Ok(if goal.reached(attached) {
+        Recovered::Reached
+    } else {
+        Recovered::Nothing
+    })
 }
 
 /// Waits for an IP task: a failed task is an error at once with its status and comment; the wait ends at the
@@ -379,17 +453,27 @@ async fn wait_ip_task<T>(
     task_id: i64,
 ) -> Result<(), Diagnostic> {
     let ip = target.api_ip();
-    let deadline = ctx.deadline().map_or_else(|| Instant::now() + UNBOUNDED_WAIT, |deadline| deadline + DEADLINE_GRACE);
-    match call(ctx, client.wait_ip_task(&ip, task_id, deadline, ctx.cancellation())).await {
+    let deadline = ctx.deadline().map_or_else(
+        || Instant::now() + UNBOUNDED_WAIT,
+        |deadline| deadline + DEADLINE_GRACE,
+    );
+    match call(
+        ctx,
+        client.wait_ip_task(&ip, task_id, deadline, ctx.cancellation()),
+    )
+    .await
+    {
         Ok(_) => Ok(()),
         // Stop reaches both the operation and the client's own wait; whichever sees it first, the task goes on.
-        Err(e @ (CallError::Interrupted(_) | CallError::Api(ApiFailure::Cancelled { .. }))) => Err(Diagnostic::error(
-            goal.failure(target),
-            format!(
-                "Waiting for IP task {task_id} of {ip} stopped: {e}. The task goes on at OVH; the next run follows \
+        Err(e @ (CallError::Interrupted(_) | CallError::Api(ApiFailure::Cancelled { .. }))) => {
+            Err(Diagnostic::error(
+                goal.failure(target),
+                format!(
+                    "Waiting for IP task {task_id} of {ip} stopped: {e}. The task goes on at OVH; the next run follows \
                  it instead of sending another move or park."
-            ),
-        )),
+                ),
+            ))
+        }
         Err(e) => Err(e.to_diagnostic(goal.failure(target))),
     }
 }
@@ -408,12 +492,16 @@ mod tests {
     const FOIP: &str = "203.0.113.7/32";
 
     fn target(ip: &str) -> Target {
-        Target { service_name: LB.to_owned(), ip: ip.to_owned() }
+        Target {
+            service_name: LB.to_owned(),
+            ip: ip.to_owned(),
+        }
     }
 
     #[test]
     fn schema_is_valid_and_forces_replacement() {
-        let managed = ManagedResource::<ProviderData>::new(std::sync::Arc::new(FailoverIpAttachment));
+        let managed =
+            ManagedResource::<ProviderData>::new(std::sync::Arc::new(FailoverIpAttachment));
         assert_eq!(managed.schema().block.problems(), Vec::<String>::new());
         let block = &managed.schema().block;
         for name in ["service_name", "ip"] {
@@ -421,39 +509,71 @@ mod tests {
             assert!(attribute.required && attribute.requires_replace, "{name}");
         }
         let timeouts = block.nested_block("timeouts").unwrap();
-        let names: Vec<_> = timeouts.block.attributes.iter().map(|a| a.name.as_str()).collect();
+        let names: Vec<_> = timeouts
+            .block
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
         assert_eq!(names, ["create", "delete"]);
     }
 
     #[test]
     fn ids_use_the_cidr_form() {
-        assert_eq!(attachment_id(LB, "203.0.113.7"), format!("{LB}/203.0.113.7/32"));
-        assert_eq!(attachment_id(LB, "2001:DB8::/64"), format!("{LB}/2001:db8::/64"));
-        assert_eq!(target("203.0.113.7").state().get("id").as_str(), Some("loadbalancer-0123abcd/203.0.113.7/32"));
+        assert_eq!(
+            attachment_id(LB, "203.0.113.7"),
+            format!("{LB}/203.0.113.7/32")
+        );
+        assert_eq!(
+            attachment_id(LB, "2001:DB8::/64"),
+            format!("{LB}/2001:db8::/64")
+        );
+        assert_eq!(
+            target("203.0.113.7").state().get("id").as_str(),
+            Some("loadbalancer-0123abcd/203.0.113.7/32")
+        );
     }
 
     #[test]
     fn import_ids_are_checked() {
-        assert_eq!(parse_import_id(&format!("{LB}/203.0.113.7/32")), Ok(target("203.0.113.7/32")));
-        assert_eq!(parse_import_id(&format!("{LB}/203.0.113.7")), Ok(target("203.0.113.7")));
+        assert_eq!(
+            parse_import_id(&format!("{LB}/203.0.113.7/32")),
+            Ok(target("203.0.113.7/32"))
+        );
+        assert_eq!(
+            parse_import_id(&format!("{LB}/203.0.113.7")),
+            Ok(target("203.0.113.7"))
+        );
         let err = parse_import_id(LB).unwrap_err();
-        assert!(err.contains(ID_FORM) && err.contains("loadbalancer-0123abcd/203.0.113.7/32"), "{err}");
+        assert!(
+            err.contains(ID_FORM) && err.contains("loadbalancer-0123abcd/203.0.113.7/32"),
+            "{err}"
+        );
         let err = parse_import_id(&format!("{LB}/203.0.113.999")).unwrap_err();
-        assert!(err.contains("203.0.113.999") && err.contains(ID_FORM), "{err}");
+        assert!(
+            err.contains("203.0.113.999") && err.contains(ID_FORM),
+            "{err}"
+        );
         assert!(parse_import_id("lb /203.0.113.7").is_err());
     }
 
     #[test]
     fn goals_and_lost_answers() {
         let t = target(FOIP);
-        assert!(Goal::Attach.served_by(&t, Some(LB)) && !Goal::Attach.served_by(&t, Some(OTHER_LB)));
+        assert!(
+            Goal::Attach.served_by(&t, Some(LB)) && !Goal::Attach.served_by(&t, Some(OTHER_LB))
+        );
         assert!(!Goal::Attach.served_by(&t, None));
         assert!(Goal::Detach.served_by(&t, None) && Goal::Detach.served_by(&t, Some("")));
         assert!(!Goal::Detach.served_by(&t, Some(LB)));
         assert!(Goal::Attach.reached(true) && Goal::Detach.reached(false));
 
         let api = |status| {
-            CallError::Api(ApiFailure::Api(ovh_client::ApiError::from_response(status, b"{\"message\":\"x\"}", None)))
+            CallError::Api(ApiFailure::Api(ovh_client::ApiError::from_response(
+                status,
+                b"{\"message\":\"x\"}",
+                None,
+            )))
         };
         assert!(may_have_started_a_task(&api(409)) && may_have_started_a_task(&api(503)));
         assert!(!may_have_started_a_task(&api(400)) && !may_have_started_a_task(&api(404)));
@@ -464,7 +584,9 @@ mod tests {
             message: "connection closed".into(),
         };
         assert!(may_have_started_a_task(&CallError::Api(dropped)));
-        assert!(!may_have_started_a_task(&CallError::Interrupted(crate::plugin::framework::Interrupted::Cancelled)));
+        assert!(!may_have_started_a_task(&CallError::Interrupted(
+            crate::plugin::framework::Interrupted::Cancelled
+        )));
     }
 
     // The flows below run against the simulator in-process, with a real client.
@@ -479,7 +601,11 @@ mod tests {
             "failover_ips": [{"ip": FOIP, "routed_to": null}, {"ip": "198.51.100.0/30", "routed_to": LB}]
         }))
         .unwrap();
-        let config = SimConfig { fixture, task_duration: Duration::from_millis(task_ms), ..SimConfig::default() };
+        let config = SimConfig {
+            fixture,
+            task_duration: Duration::from_millis(task_ms),
+            ..SimConfig::default()
+        };
         Simulator::start(config).await.unwrap()
     }
 
@@ -488,11 +614,15 @@ mod tests {
     }
 
     fn ctx() -> Ctx<()> {
-        Ctx::new((), CancellationToken::new()).with_timeout(Duration::from_secs(20), "timeouts.create")
+        Ctx::new((), CancellationToken::new())
+            .with_timeout(Duration::from_secs(20), "timeouts.create")
     }
 
     fn calls(sim: &Simulator, method: &str, suffix: &str) -> usize {
-        sim.requests().iter().filter(|r| r.method == method && r.path.ends_with(suffix)).count()
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix))
+            .count()
     }
 
     fn fault(rule: serde_json::Value) -> Vec<ovh_api_sim::FaultRule> {
@@ -516,7 +646,9 @@ mod tests {
         detach(&ctx(), &client, &t).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 1);
         // A block routed from the fixture is adopted too.
-        attach(&ctx(), &client, &target("198.51.100.0/30")).await.unwrap();
+        attach(&ctx(), &client, &target("198.51.100.0/30"))
+            .await
+            .unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 1);
     }
 
@@ -524,14 +656,21 @@ mod tests {
     async fn a_lost_move_or_park_answer_is_followed_not_repeated() {
         let sim = sim(200).await;
         let client = client(&sim);
-        sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/move", "kind": "drop", "after_handling": true})))
-            .unwrap();
+        sim.add_faults(fault(
+            json!({"method": "POST", "path": "/ip/*/move", "kind": "drop", "after_handling": true}),
+        ))
+        .unwrap();
         attach(&ctx(), &client, &target(FOIP)).await.unwrap();
         assert!(is_attached(&ctx(), &client, &target(FOIP)).await.unwrap());
         assert_eq!(calls(&sim, "POST", "/move"), 1, "{:#?}", sim.requests());
-        assert!(calls(&sim, "GET", "/task") >= 1, "the task list was not consulted");
-        sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/park", "kind": "drop", "after_handling": true})))
-            .unwrap();
+        assert!(
+            calls(&sim, "GET", "/task") >= 1,
+            "the task list was not consulted"
+        );
+        sim.add_faults(fault(
+            json!({"method": "POST", "path": "/ip/*/park", "kind": "drop", "after_handling": true}),
+        ))
+        .unwrap();
         detach(&ctx(), &client, &target(FOIP)).await.unwrap();
         assert!(!is_attached(&ctx(), &client, &target(FOIP)).await.unwrap());
         assert_eq!(calls(&sim, "POST", "/park"), 1, "{:#?}", sim.requests());
@@ -545,7 +684,10 @@ mod tests {
             .unwrap();
         attach(&ctx(), &client, &target(FOIP)).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 2, "{:#?}", sim.requests());
-        sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/*", "kind": "drop", "times": 1}))).unwrap();
+        sim.add_faults(fault(
+            json!({"method": "POST", "path": "/ip/*/*", "kind": "drop", "times": 1}),
+        ))
+        .unwrap();
         detach(&ctx(), &client, &target(FOIP)).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 2, "{:#?}", sim.requests());
         let done_tasks = sim.state()["ip_tasks"].as_array().map_or(0, Vec::len);
@@ -557,7 +699,8 @@ mod tests {
         let sim = sim(300).await;
         let client = client(&sim);
         // A first move whose wait gave up early (as after a timed-out apply)...
-        let short = Ctx::new((), CancellationToken::new()).with_timeout(Duration::from_millis(50), "timeouts.create");
+        let short = Ctx::new((), CancellationToken::new())
+            .with_timeout(Duration::from_millis(50), "timeouts.create");
         let err = attach(&short, &client, &target(FOIP)).await.unwrap_err();
         assert!(err.detail.contains("timeouts.create"), "{err}");
         // ...is followed by the next attempt (the API refuses a second move with 409).
@@ -570,7 +713,8 @@ mod tests {
         let sim = sim(60_000).await;
         let client = client(&sim);
         let token = CancellationToken::new();
-        let stopping = Ctx::new((), token.clone()).with_timeout(Duration::from_secs(60), "timeouts.create");
+        let stopping =
+            Ctx::new((), token.clone()).with_timeout(Duration::from_secs(60), "timeouts.create");
         let cancel_soon = async {
             tokio::time::sleep(Duration::from_millis(100)).await;
             token.cancel();
@@ -580,34 +724,51 @@ mod tests {
         let (outcome, ()) = tokio::join!(attach(&stopping, &client, &foip), cancel_soon);
         let err = outcome.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(err.detail.contains("cancelled") && err.detail.contains("goes on at OVH"), "{err}");
+        assert!(
+            err.detail.contains("cancelled") && err.detail.contains("goes on at OVH"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
     async fn a_failed_task_is_reported_at_once_with_its_comment() {
         let sim = sim(30).await;
         let client = client(&sim);
-        sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/move", "kind": "task_status",
-            "status": "customerError", "comment": "IP is blocked for spam"})))
-            .unwrap();
+        sim.add_faults(fault(
+            json!({"method": "POST", "path": "/ip/*/move", "kind": "task_status",
+            "status": "customerError", "comment": "IP is blocked for spam"}),
+        ))
+        .unwrap();
         let started = std::time::Instant::now();
         let err = attach(&ctx(), &client, &target(FOIP)).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(err.summary.contains(FOIP) && err.summary.contains(LB), "{err}");
-        assert!(err.detail.contains("IP is blocked for spam") && err.detail.contains("customerError"), "{err}");
+        assert!(
+            err.summary.contains(FOIP) && err.summary.contains(LB),
+            "{err}"
+        );
+        assert!(
+            err.detail.contains("IP is blocked for spam") && err.detail.contains("customerError"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
     async fn detach_leaves_an_ip_routed_elsewhere_alone() {
         let sim = sim(30).await;
         let client = client(&sim);
-        let other = Target { service_name: OTHER_LB.to_owned(), ip: FOIP.to_owned() };
+        let other = Target {
+            service_name: OTHER_LB.to_owned(),
+            ip: FOIP.to_owned(),
+        };
         attach(&ctx(), &client, &other).await.unwrap();
         detach(&ctx(), &client, &target(FOIP)).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 0);
         assert!(is_attached(&ctx(), &client, &other).await.unwrap());
         // An unknown LB (404) has nothing to detach either.
-        let gone = Target { service_name: "loadbalancer-gone".to_owned(), ip: FOIP.to_owned() };
+        let gone = Target {
+            service_name: "loadbalancer-gone".to_owned(),
+            ip: FOIP.to_owned(),
+        };
         detach(&ctx(), &client, &gone).await.unwrap();
     }
 }

@@ -37,12 +37,23 @@ impl DataSource<ProviderData> for FailoverIps {
         )
     }
 
-    async fn read(&self, ctx: &Ctx<&ProviderData>, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let service_name = get_string(config, "service_name")?;
         match call(ctx, ctx.data.client.list_failover_ips(&service_name)).await {
-            Ok(ips) => Some(Value::object([("id", Value::from(service_name.as_str())), ("ips", Value::set(ips))])),
+            Ok(ips) => Some(Value::object([
+                ("id", Value::from(service_name.as_str())),
+                ("ips", Value::set(ips)),
+            ])),
             Err(e) => {
-                e.report(diags, format!("Cannot list the failover IPs of {service_name}"));
+                e.report(
+                    diags,
+                    format!("Cannot list the failover IPs of {service_name}"),
+                );
                 None
             }
         }

@@ -19,6 +19,9 @@ use crate::plugin::value::{AttrPath, Type, Value};
 use crate::provider::ProviderData;
 
 mod adoption;
+mod ledger;
+
+pub use ledger::FrontendLedgers;
 
 /// The id form, for import errors.
 const ID_FORM: &str = "service_name/frontend_id";
@@ -818,11 +821,7 @@ mod sim_tests {
         })
         .await
         .unwrap();
-        let data = ProviderData {
-            client: sim_client(sim.base_url()),
-            zones: Default::default(),
-            refresh_locks: Default::default(),
-        };
+        let data = ProviderData::new(sim_client(sim.base_url()));
         (sim, data)
     }
 

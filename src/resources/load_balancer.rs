@@ -20,12 +20,30 @@ type FactReader = fn(&LoadBalancer) -> Option<&String>;
 
 /// The optional string facts: attribute name, description, and how to read it.
 const OPTIONAL_FACTS: &[(&str, &str, FactReader)] = &[
-    ("ipv4", "The load balancer's IPv4 address.", |lb| lb.ipv4.as_ref()),
-    ("ipv6", "The load balancer's IPv6 address, if it has one.", |lb| lb.ipv6.as_ref()),
-    ("state", "The service state, e.g. `ok`.", |lb| lb.state.as_ref()),
-    ("offer", "The commercial offer, e.g. `iplb-lb1`.", |lb| lb.offer.as_ref()),
-    ("vrack_name", "The vRack the load balancer is attached to; null when it is in none.", |lb| lb.vrack_name.as_ref()),
-    ("display_name", "The name shown in the Control Panel; null when none is set.", |lb| lb.display_name.as_ref()),
+    ("ipv4", "The load balancer's IPv4 address.", |lb| {
+        lb.ipv4.as_ref()
+    }),
+    (
+        "ipv6",
+        "The load balancer's IPv6 address, if it has one.",
+        |lb| lb.ipv6.as_ref(),
+    ),
+    ("state", "The service state, e.g. `ok`.", |lb| {
+        lb.state.as_ref()
+    }),
+    ("offer", "The commercial offer, e.g. `iplb-lb1`.", |lb| {
+        lb.offer.as_ref()
+    }),
+    (
+        "vrack_name",
+        "The vRack the load balancer is attached to; null when it is in none.",
+        |lb| lb.vrack_name.as_ref(),
+    ),
+    (
+        "display_name",
+        "The name shown in the Control Panel; null when none is set.",
+        |lb| lb.display_name.as_ref(),
+    ),
 ];
 
 #[async_trait]
@@ -55,12 +73,20 @@ impl DataSource<ProviderData> for LoadBalancerSource {
         Schema::new(block)
     }
 
-    async fn read(&self, ctx: &Ctx<&ProviderData>, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        ctx: &Ctx<&ProviderData>,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let service_name = get_string(config, "service_name")?;
         match call(ctx, ctx.data.client.get_load_balancer(&service_name)).await {
             Ok(lb) => Some(facts(&service_name, &lb)),
             Err(e) => {
-                e.report(diags, format!("Cannot read the IP Load Balancer {service_name}"));
+                e.report(
+                    diags,
+                    format!("Cannot read the IP Load Balancer {service_name}"),
+                );
                 None
             }
         }
@@ -69,7 +95,10 @@ impl DataSource<ProviderData> for LoadBalancerSource {
 
 /// The data source's value for `lb`.
 fn facts(service_name: &str, lb: &LoadBalancer) -> Value {
-    let mut value = Value::object([("id", Value::from(service_name)), ("zones", Value::set(&lb.zone))]);
+    let mut value = Value::object([
+        ("id", Value::from(service_name)),
+        ("zones", Value::set(&lb.zone)),
+    ]);
     for (name, _, read) in OPTIONAL_FACTS {
         value.set_attr(*name, read(lb).map_or(Value::Null, Value::from));
     }
@@ -94,8 +123,17 @@ mod tests {
         assert!(value.get("ipv6").is_null() && value.get("vrack_name").is_null());
         // Every schema attribute but the configured one is set, so the result is wholly known.
         let schema = LoadBalancerSource.schema();
-        for attribute in schema.block.attributes.iter().filter(|a| a.name != "service_name") {
-            assert!(value.as_entries().unwrap().contains_key(&attribute.name), "{}", attribute.name);
+        for attribute in schema
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.name != "service_name")
+        {
+            assert!(
+                value.as_entries().unwrap().contains_key(&attribute.name),
+                "{}",
+                attribute.name
+            );
         }
     }
 }

@@ -2,9 +2,9 @@
 //! blocks, composite ids, API call diagnostics, attribute values, the zone cache).
 
 pub mod common;
-pub mod frontend;
 pub mod deploy_check;
-pub mod refresh;
 pub mod failover_ip_attachment;
 pub mod failover_ips;
+pub mod frontend;
 pub mod load_balancer;
+pub mod refresh;

@@ -377,6 +377,13 @@ fn refuses_to_listen_beyond_loopback_unless_told_to() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "{refused:?}");
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("refusing to listen on 0.0.0.0:0") && stderr.contains("--allow-non-loopback"), "{stderr}");
-    assert!(refused.stdout.is_empty(), "it must not have served: {refused:?}");
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0")
+            && stderr.contains("--allow-non-loopback"),
+        "{stderr}"
+    );
+    assert!(
+        refused.stdout.is_empty(),
+        "it must not have served: {refused:?}"
+    );
 }

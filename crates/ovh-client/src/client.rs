@@ -1,5 +1,9 @@
 //! The [`Client`] and its request pipeline: building the URL, authenticating, sending with retries, decoding the
 //! answer into a typed value or an [`ApiError`]. The typed calls themselves are in the `api` modules.
+//!
+//! The HTTP stack is built on the first request, not by [`Client::new`]: setting up TLS loads the platform's root
+//! certificates (~3 ms), and Terraform starts a provider process 3–5 times per command, most of which (schema,
+//! validate, plans of new resources) never call the API.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,6 +13,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Authenticator;
@@ -65,7 +70,13 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// Built by the first request ([`Client::http`]); a failure is kept and reported by every request, since
+    /// building again would fail the same way.
+    http: OnceCell<Result<reqwest::Client, String>>,
+    /// The User-Agent, checked to be a valid header value by [`Client::new`].
+    user_agent: HeaderValue,
+    #[cfg(test)]
+    http_builds: std::sync::atomic::AtomicUsize,
     base_url: String,
     auth: Authenticator,
     options: ClientOptions,
@@ -131,7 +142,8 @@ pub(crate) struct RawResponse {
 }
 
 impl Client {
-    /// Builds a client; no request is made until the first call.
+    /// Makes a client after checking its settings; no request is made, and the HTTP stack is not built, until the
+    /// first call.
     pub fn new(config: ResolvedConfig, options: ClientOptions) -> Result<Self, Error> {
         let user_agent = match options
             .user_agent_extra
@@ -142,24 +154,61 @@ impl Client {
             Some(extra) => format!("{USER_AGENT} ({extra})"),
             None => USER_AGENT.to_owned(),
         };
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .default_headers(headers)
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .https_only(false)
-            .build()
-            .map_err(|e| Error::Setup(error_chain(&e)))?;
+        let user_agent = HeaderValue::from_str(&user_agent).map_err(|_| {
+            Error::Setup(format!(
+                "the User-Agent {user_agent:?} is not a valid HTTP header value; use printable ASCII in \
+                 user_agent_extra"
+            ))
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
-                http,
+                http: OnceCell::new(),
+                user_agent,
+                #[cfg(test)]
+                http_builds: std::sync::atomic::AtomicUsize::new(0),
                 base_url: config.endpoint.as_str().to_owned(),
                 auth: Authenticator::new(config.auth),
                 options,
             }),
         })
+    }
+
+    /// Whether the HTTP stack has been built, i.e. a request was attempted.
+    pub fn http_client_built(&self) -> bool {
+        self.inner.http.initialized()
+    }
+
+    /// The HTTP client, built by the first caller; concurrent first callers wait for that one build.
+    async fn http(&self) -> Result<&reqwest::Client, Error> {
+        let built = self
+            .inner
+            .http
+            .get_or_init(|| async { self.build_http() })
+            .await;
+        built
+            .as_ref()
+            .map_err(|message| Error::Setup(message.clone()))
+    }
+
+    fn build_http(&self) -> Result<reqwest::Client, String> {
+        #[cfg(test)]
+        self.inner
+            .http_builds
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let options = &self.inner.options;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let started = std::time::Instant::now();
+        let http = reqwest::Client::builder()
+            .user_agent(self.inner.user_agent.clone())
+            .default_headers(headers)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .https_only(false)
+            .build()
+            .map_err(|e| format!("setting up HTTP and TLS failed: {}", error_chain(&e)));
+        tracing::debug!(elapsed = ?started.elapsed(), ok = http.is_ok(), "built the HTTP client");
+        http
     }
 
     /// The API base URL requests go to.
@@ -255,10 +304,8 @@ impl Client {
                 Failure::Final,
             )
         };
-        let mut builder = self
-            .inner
-            .http
-            .request(request.method.clone(), request.url.clone());
+        let http = self.http().await.map_err(|e| (e, Failure::Final))?;
+        let mut builder = http.request(request.method.clone(), request.url.clone());
         let body = request.body.as_ref().map_or(&[][..], |b| &b.bytes[..]);
         if let Some(b) = &request.body {
             builder = builder
@@ -428,5 +475,68 @@ fn decode_error(route: &str, error: &serde_path_to_error::Error<serde_json::Erro
     Error::Decode {
         route: route.to_owned(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use ovh_api_sim::{Fixture, SimConfig, Simulator};
+
+    use super::*;
+    use crate::config::{Auth, Endpoint};
+    use crate::secret::Secret;
+
+    fn token_config(base_url: &str) -> ResolvedConfig {
+        ResolvedConfig {
+            endpoint: Endpoint::parse(base_url).unwrap(),
+            auth: Auth::AccessToken(Secret::from("TOKEN")),
+        }
+    }
+
+    #[test]
+    fn new_checks_settings_but_builds_no_http_stack() {
+        let client = Client::new(
+            token_config("http://127.0.0.1:9/1.0"),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        assert!(!client.http_client_built());
+        assert_eq!(client.inner.http_builds.load(Ordering::SeqCst), 0);
+
+        let options = ClientOptions {
+            user_agent_extra: Some("ci\nX-Injected: 1".to_owned()),
+            ..ClientOptions::default()
+        };
+        let error = Client::new(token_config("http://127.0.0.1:9/1.0"), options).unwrap_err();
+        assert!(
+            matches!(&error, Error::Setup(m) if m.contains("user_agent_extra")),
+            "{error}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_calls_share_one_build() {
+        let sim = Simulator::start(SimConfig {
+            fixture: Fixture::example(),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let client = Client::new(token_config(&sim.base_url()), ClientOptions::default()).unwrap();
+        let calls: Vec<_> = (0..8)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move { client.list_zones("loadbalancer-0123abcd").await })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap(), vec!["gra", "rbx"]);
+        }
+        assert!(client.http_client_built());
+        assert_eq!(client.inner.http_builds.load(Ordering::SeqCst), 1);
+        client.list_zones("loadbalancer-0123abcd").await.unwrap();
+        assert_eq!(client.inner.http_builds.load(Ordering::SeqCst), 1);
     }
 }

@@ -35,13 +35,18 @@ pub enum Interrupted {
     /// Terraform asked the provider to stop (Ctrl-C).
     Cancelled,
     /// The operation's timeout elapsed.
-    TimedOut { after: Duration, source: &'static str },
+    TimedOut {
+        after: Duration,
+        source: &'static str,
+    },
 }
 
 impl fmt::Display for Interrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Cancelled => f.write_str("the operation was cancelled because Terraform is stopping"),
+            Self::Cancelled => {
+                f.write_str("the operation was cancelled because Terraform is stopping")
+            }
             Self::TimedOut { after, source } => write!(
                 f,
                 "the operation did not finish within {} (set by {source}); it may still complete on the remote \
@@ -68,19 +73,29 @@ impl Interrupted {
 impl<T> Ctx<T> {
     /// A context with no deadline.
     pub fn new(data: T, cancel: CancellationToken) -> Self {
-        Self { data, cancel, deadline: None }
+        Self {
+            data,
+            cancel,
+            deadline: None,
+        }
     }
 
     /// The same context with a deadline `after` from now; `source` names the setting (e.g. `timeouts.create`).
     /// A duration too large to represent as an instant means no deadline.
     pub fn with_timeout(mut self, after: Duration, source: &'static str) -> Self {
-        self.deadline = Instant::now().checked_add(after).map(|at| Deadline { at, after, source });
+        self.deadline = Instant::now()
+            .checked_add(after)
+            .map(|at| Deadline { at, after, source });
         self
     }
 
     /// The same limits with other data.
     pub fn with_data<U>(&self, data: U) -> Ctx<U> {
-        Ctx { data, cancel: self.cancel.clone(), deadline: self.deadline.clone() }
+        Ctx {
+            data,
+            cancel: self.cancel.clone(),
+            deadline: self.deadline.clone(),
+        }
     }
 
     /// Cancelled when Terraform calls `Stop`; hand it to clients that support cancellation.
@@ -100,7 +115,8 @@ impl<T> Ctx<T> {
 
     /// Time left before the deadline (zero once passed), if there is one.
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline().map(|at| at.saturating_duration_since(Instant::now()))
+        self.deadline()
+            .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
     /// Runs `future` until it completes, `Stop` is called, or the deadline passes, whichever comes first.
@@ -133,15 +149,28 @@ mod tests {
         assert_eq!(ctx.run(async { 7 }).await, Ok(7));
         assert_eq!(ctx.remaining(), None);
 
-        let timed = ctx.clone().with_timeout(Duration::from_millis(20), "timeouts.create");
+        let timed = ctx
+            .clone()
+            .with_timeout(Duration::from_millis(20), "timeouts.create");
         let outcome = timed.run(std::future::pending::<()>()).await;
-        assert!(matches!(outcome, Err(Interrupted::TimedOut { source: "timeouts.create", .. })));
+        assert!(matches!(
+            outcome,
+            Err(Interrupted::TimedOut {
+                source: "timeouts.create",
+                ..
+            })
+        ));
         assert!(outcome.unwrap_err().to_string().contains("20ms"));
 
         let waiting = ctx.run(std::future::pending::<()>());
         token.cancel();
         assert_eq!(waiting.await, Err(Interrupted::Cancelled));
         assert!(ctx.with_data(1).is_cancelled());
-        assert_eq!(ctx.clone().with_timeout(Duration::MAX, "timeouts.read").remaining(), None);
+        assert_eq!(
+            ctx.clone()
+                .with_timeout(Duration::MAX, "timeouts.read")
+                .remaining(),
+            None
+        );
     }
 }

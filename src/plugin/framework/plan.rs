@@ -24,7 +24,11 @@ pub fn plan(block: &Block, prior: &Value, config: &Value, proposed: &Value) -> V
 fn without_timeouts(value: &Value) -> Value {
     match value {
         Value::Object(entries) => Value::Object(
-            entries.iter().filter(|(k, _)| *k != timeouts::BLOCK_NAME).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            entries
+                .iter()
+                .filter(|(k, _)| *k != timeouts::BLOCK_NAME)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         ),
         other => other.clone(),
     }
@@ -45,10 +49,9 @@ fn plan_object(block: &Block, prior: &Value, config: &Value, proposed: &Value) -
                 (None, false) => proposed.get(name).clone(),
             }
         } else {
-            let same = attribute
-                .semantic_eq
-                .as_ref()
-                .is_some_and(|eq| !pri.is_null() && cfg.is_wholly_known() && semantically_equal(eq, cfg, pri));
+            let same = attribute.semantic_eq.as_ref().is_some_and(|eq| {
+                !pri.is_null() && cfg.is_wholly_known() && semantically_equal(eq, cfg, pri)
+            });
             if same { pri.clone() } else { cfg.clone() }
         };
         planned.insert(attribute.name.clone(), value);
@@ -64,7 +67,12 @@ fn plan_object(block: &Block, prior: &Value, config: &Value, proposed: &Value) -
                     .iter()
                     .enumerate()
                     .map(|(i, item)| {
-                        let nth = |v: &Value| v.as_elements().and_then(|e| e.get(i)).cloned().unwrap_or_default();
+                        let nth = |v: &Value| {
+                            v.as_elements()
+                                .and_then(|e| e.get(i))
+                                .cloned()
+                                .unwrap_or_default()
+                        };
                         plan_object(&nested.block, &nth(pri), item, &nth(prop))
                     })
                     .collect(),
@@ -72,7 +80,12 @@ fn plan_object(block: &Block, prior: &Value, config: &Value, proposed: &Value) -
             (Nesting::Map, Value::Map(items)) => Value::Map(
                 items
                     .iter()
-                    .map(|(key, item)| (key.clone(), plan_object(&nested.block, pri.get(key), item, prop.get(key))))
+                    .map(|(key, item)| {
+                        (
+                            key.clone(),
+                            plan_object(&nested.block, pri.get(key), item, prop.get(key)),
+                        )
+                    })
                     .collect(),
             ),
             (Nesting::Set, Value::Set(items)) => Value::Set(
@@ -94,17 +107,27 @@ fn plan_object(block: &Block, prior: &Value, config: &Value, proposed: &Value) -
 /// The prior element of a set block whose configured (non-null) attributes are those of `config_element`.
 fn matching_set_element(block: &Block, prior: &Value, config_element: &Value) -> Value {
     let elements = prior.as_elements().unwrap_or_default();
-    let configured: Vec<&str> =
-        block.attributes.iter().map(|a| a.name.as_str()).filter(|name| !config_element.get(name).is_null()).collect();
+    let configured: Vec<&str> = block
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|name| !config_element.get(name).is_null())
+        .collect();
     elements
         .iter()
-        .find(|element| configured.iter().all(|name| element.get(name) == config_element.get(name)))
+        .find(|element| {
+            configured
+                .iter()
+                .all(|name| element.get(name) == config_element.get(name))
+        })
         .cloned()
         .unwrap_or_default()
 }
 
 fn mark_computed_unknown(block: &Block, config: &Value, planned: &mut Value) {
-    let Value::Object(entries) = planned else { return };
+    let Value::Object(entries) = planned else {
+        return;
+    };
     for attribute in &block.attributes {
         if attribute.computed
             && !attribute.use_state_for_unknown
@@ -119,13 +142,21 @@ fn mark_computed_unknown(block: &Block, config: &Value, planned: &mut Value) {
             continue;
         }
         let cfg = config.get(&nested.type_name);
-        let Some(value) = entries.get_mut(&nested.type_name) else { continue };
+        let Some(value) = entries.get_mut(&nested.type_name) else {
+            continue;
+        };
         match (nested.nesting, value) {
-            (Nesting::Single | Nesting::Group, value) => mark_computed_unknown(&nested.block, cfg, value),
+            (Nesting::Single | Nesting::Group, value) => {
+                mark_computed_unknown(&nested.block, cfg, value)
+            }
             (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
                 let configs = cfg.as_elements().unwrap_or_default();
                 for (i, item) in items.iter_mut().enumerate() {
-                    mark_computed_unknown(&nested.block, configs.get(i).unwrap_or(&Value::Null), item);
+                    mark_computed_unknown(
+                        &nested.block,
+                        configs.get(i).unwrap_or(&Value::Null),
+                        item,
+                    );
                 }
             }
             (Nesting::Map, Value::Map(items)) => {
@@ -148,7 +179,13 @@ pub fn requires_replace(block: &Block, prior: &Value, planned: &Value) -> Vec<At
     paths
 }
 
-fn collect_replacements(block: &Block, prior: &Value, planned: &Value, path: &AttrPath, paths: &mut Vec<AttrPath>) {
+fn collect_replacements(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    path: &AttrPath,
+    paths: &mut Vec<AttrPath>,
+) {
     for attribute in block.attributes.iter().filter(|a| a.requires_replace) {
         if prior.get(&attribute.name) != planned.get(&attribute.name) {
             paths.push(path.join_attr(&attribute.name));
@@ -158,10 +195,15 @@ fn collect_replacements(block: &Block, prior: &Value, planned: &Value, path: &At
         let (pri, pla) = (prior.get(&nested.type_name), planned.get(&nested.type_name));
         let at = path.join_attr(&nested.type_name);
         match nested.nesting {
-            Nesting::Single | Nesting::Group => collect_replacements(&nested.block, pri, pla, &at, paths),
+            Nesting::Single | Nesting::Group => {
+                collect_replacements(&nested.block, pri, pla, &at, paths)
+            }
             Nesting::List => {
                 for (i, item) in pla.as_elements().unwrap_or_default().iter().enumerate() {
-                    let before = pri.as_elements().and_then(|e| e.get(i)).unwrap_or(&Value::Null);
+                    let before = pri
+                        .as_elements()
+                        .and_then(|e| e.get(i))
+                        .unwrap_or(&Value::Null);
                     if before.is_null() {
                         continue;
                     }
@@ -171,7 +213,13 @@ fn collect_replacements(block: &Block, prior: &Value, planned: &Value, path: &At
             Nesting::Map => {
                 for (key, item) in pla.as_entries().into_iter().flatten() {
                     if !pri.get(key).is_null() {
-                        collect_replacements(&nested.block, pri.get(key), item, &at.join_key(key), paths);
+                        collect_replacements(
+                            &nested.block,
+                            pri.get(key),
+                            item,
+                            &at.join_key(key),
+                            paths,
+                        );
                     }
                 }
             }
@@ -186,5 +234,8 @@ fn collect_replacements(block: &Block, prior: &Value, planned: &Value, path: &At
 
 fn has_replacing_attribute(block: &Block) -> bool {
     block.attributes.iter().any(|a| a.requires_replace)
-        || block.blocks.iter().any(|b| has_replacing_attribute(&b.block))
+        || block
+            .blocks
+            .iter()
+            .any(|b| has_replacing_attribute(&b.block))
 }

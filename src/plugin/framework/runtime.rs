@@ -33,7 +33,12 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
             schema.block.blocks.push(defaults.block());
         }
         let ty = schema.value_type();
-        Self { resource, schema, ty, timeouts }
+        Self {
+            resource,
+            schema,
+            ty,
+            timeouts,
+        }
     }
 
     /// The resource type name.
@@ -86,9 +91,15 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
             return (proposed, Vec::new());
         }
         let planned = plan::plan(&self.schema.block, &prior, &config, &proposed);
-        let mut change = PlanChange { prior, config, planned, requires_replace: Vec::new() };
+        let mut change = PlanChange {
+            prior,
+            config,
+            planned,
+            requires_replace: Vec::new(),
+        };
         self.resource.modify_plan(ctx, &mut change, diags).await;
-        let mut replace = plan::requires_replace(&self.schema.block, &change.prior, &change.planned);
+        let mut replace =
+            plan::requires_replace(&self.schema.block, &change.prior, &change.planned);
         for path in change.requires_replace {
             if !replace.contains(&path) {
                 replace.push(path);
@@ -110,7 +121,11 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         if planned.is_null() {
             let ctx = self.timed(ctx, Operation::Delete, &prior);
             self.resource.delete(&ctx, &prior, diags).await;
-            return if diags.has_errors() { prior } else { Value::Null };
+            return if diags.has_errors() {
+                prior
+            } else {
+                Value::Null
+            };
         }
         if prior.is_null() {
             let ctx = self.timed(ctx, Operation::Create, &planned);
@@ -132,7 +147,11 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
             return self.finish_apply(planned.clone(), &planned, diags);
         }
         let ctx = self.timed(ctx, Operation::Update, &planned);
-        match self.resource.update(&ctx, &prior, &planned, &config, diags).await {
+        match self
+            .resource
+            .update(&ctx, &prior, &planned, &config, diags)
+            .await
+        {
             Some(updated) => self.finish_apply(updated, &planned, diags),
             None => {
                 if !diags.has_errors() {
@@ -154,7 +173,10 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         if !state.is_wholly_known() {
             diags.error(
                 "Provider produced an incomplete object",
-                format!("{} returned unknown values after apply; this is a bug in the provider.", self.type_name()),
+                format!(
+                    "{} returned unknown values after apply; this is a bug in the provider.",
+                    self.type_name()
+                ),
             );
         }
         state
@@ -212,7 +234,10 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         let raw: serde_json::Value = match serde_json::from_slice(raw_json) {
             Ok(raw) => raw,
             Err(e) => {
-                diags.error("Invalid stored state", format!("The stored state is not valid JSON: {e}."));
+                diags.error(
+                    "Invalid stored state",
+                    format!("The stored state is not valid JSON: {e}."),
+                );
                 return None;
             }
         };
@@ -228,15 +253,23 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
             let mut value = self.resource.upgrade(version, &raw, diags)?;
             if let Some(defaults) = &self.timeouts {
                 let block_ty = defaults.block().value_type();
-                let stored = raw.get(timeouts::BLOCK_NAME).map(|t| json::from_json(t, &block_ty));
-                value.set_attr(timeouts::BLOCK_NAME, stored.and_then(Result::ok).unwrap_or_default());
+                let stored = raw
+                    .get(timeouts::BLOCK_NAME)
+                    .map(|t| json::from_json(t, &block_ty));
+                value.set_attr(
+                    timeouts::BLOCK_NAME,
+                    stored.and_then(Result::ok).unwrap_or_default(),
+                );
             }
             value
         };
         if !upgraded.is_wholly_known() {
             diags.error(
                 "Invalid upgraded state",
-                format!("{} produced unknown values while upgrading state.", self.type_name()),
+                format!(
+                    "{} produced unknown values while upgrading state.",
+                    self.type_name()
+                ),
             );
             return None;
         }
@@ -298,7 +331,10 @@ impl<D: Send + Sync + 'static> DataSourceRuntime<D> {
         }
         let Some(mut result) = self.source.read(ctx, &config, diags).await else {
             if !diags.has_errors() {
-                diags.error("Data source produced no object", format!("{} read returned nothing.", self.type_name()));
+                diags.error(
+                    "Data source produced no object",
+                    format!("{} read returned nothing.", self.type_name()),
+                );
             }
             return Value::Null;
         };
@@ -310,12 +346,17 @@ impl<D: Send + Sync + 'static> DataSourceRuntime<D> {
         }
         for nested in &self.schema.block.blocks {
             if result.get(&nested.type_name).is_null() {
-                result.set_attr(nested.type_name.clone(), config.get(&nested.type_name).clone());
+                result.set_attr(
+                    nested.type_name.clone(),
+                    config.get(&nested.type_name).clone(),
+                );
             }
         }
         if !result.is_wholly_known() {
-            diags
-                .error("Data source produced unknown values", format!("{} returned unknown values.", self.type_name()));
+            diags.error(
+                "Data source produced unknown values",
+                format!("{} returned unknown values.", self.type_name()),
+            );
         }
         result
     }

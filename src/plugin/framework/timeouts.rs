@@ -57,7 +57,12 @@ pub struct TimeoutDefaults {
 impl TimeoutDefaults {
     /// The same default for all four operations.
     pub fn all(default: Duration) -> Self {
-        Self { create: Some(default), read: Some(default), update: Some(default), delete: Some(default) }
+        Self {
+            create: Some(default),
+            read: Some(default),
+            update: Some(default),
+            delete: Some(default),
+        }
     }
 
     /// The duration set for `operation`, if any.
@@ -89,7 +94,11 @@ impl TimeoutDefaults {
     /// the configured duration when valid, else the default.
     pub fn resolve(&self, operation: Operation, value: &Value) -> Option<Duration> {
         let default = self.get(operation)?;
-        let configured = value.get(BLOCK_NAME).get(operation.name()).as_str().and_then(|s| parse(s).ok());
+        let configured = value
+            .get(BLOCK_NAME)
+            .get(operation.name())
+            .as_str()
+            .and_then(|s| parse(s).ok());
         Some(configured.unwrap_or(default))
     }
 
@@ -97,10 +106,16 @@ impl TimeoutDefaults {
     pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let block = config.get(BLOCK_NAME);
         for operation in Operation::ALL {
-            let Some(text) = block.get(operation.name()).as_str() else { continue };
+            let Some(text) = block.get(operation.name()).as_str() else {
+                continue;
+            };
             if let Err(reason) = parse(text) {
                 let path = AttrPath::attr(BLOCK_NAME).join_attr(operation.name());
-                diags.error_at(&path, "Invalid timeout", format!("{text:?} is not a valid duration: {reason}."));
+                diags.error_at(
+                    &path,
+                    "Invalid timeout",
+                    format!("{text:?} is not a valid duration: {reason}."),
+                );
             }
         }
     }
@@ -108,8 +123,9 @@ impl TimeoutDefaults {
 
 /// Parses a Go-style duration (`90s`, `10m`, `1h30m`, `1.5h`); it must be positive.
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{e}; use a number followed by a unit (s, m, h), e.g. \"10m\" or \"1h30m\""))?;
+    let duration = humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("{e}; use a number followed by a unit (s, m, h), e.g. \"10m\" or \"1h30m\"")
+    })?;
     if duration.is_zero() {
         return Err("a timeout must be longer than zero".to_owned());
     }
@@ -132,13 +148,22 @@ mod tests {
 
     #[test]
     fn block_resolution_and_validation() {
-        let defaults = TimeoutDefaults { create: Some(Duration::from_secs(600)), ..Default::default() };
+        let defaults = TimeoutDefaults {
+            create: Some(Duration::from_secs(600)),
+            ..Default::default()
+        };
         let block = defaults.block();
         assert_eq!(block.block.attributes.len(), 1);
         assert!(block.block.attributes[0].description.contains("`10m`"));
         let config = Value::object([(BLOCK_NAME, Value::object([("create", Value::from("2m"))]))]);
-        assert_eq!(defaults.resolve(Operation::Create, &config), Some(Duration::from_secs(120)));
-        assert_eq!(defaults.resolve(Operation::Create, &Value::Null), Some(Duration::from_secs(600)));
+        assert_eq!(
+            defaults.resolve(Operation::Create, &config),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            defaults.resolve(Operation::Create, &Value::Null),
+            Some(Duration::from_secs(600))
+        );
         assert_eq!(defaults.resolve(Operation::Delete, &config), None);
         let mut diags = Diagnostics::new();
         defaults.validate(&config, &mut diags);

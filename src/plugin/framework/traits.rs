@@ -25,7 +25,12 @@ pub trait Provider: Send + Sync + 'static {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Builds the provider data from a wholly known configuration. Returning `None` requires an error diagnostic.
-    async fn configure(&self, ctx: &Ctx<()>, config: &Value, diags: &mut Diagnostics) -> Option<Self::Data>;
+    async fn configure(
+        &self,
+        ctx: &Ctx<()>,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Data>;
 
     /// The managed resource types it serves.
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
@@ -75,11 +80,23 @@ pub trait Resource<D>: Send + Sync + 'static {
 
     /// Adjusts the plan of a create or update (e.g. reads something remote to plan a computed value). The provider
     /// may not be configured yet at plan time, hence the optional data.
-    async fn modify_plan(&self, _ctx: &Ctx<Option<&D>>, _plan: &mut PlanChange, _diags: &mut Diagnostics) {}
+    async fn modify_plan(
+        &self,
+        _ctx: &Ctx<Option<&D>>,
+        _plan: &mut PlanChange,
+        _diags: &mut Diagnostics,
+    ) {
+    }
 
     /// Creates the object; returns its state (wholly known). On failure after something was created, return the
     /// state of what exists along with the error, so Terraform keeps track of it.
-    async fn create(&self, ctx: &Ctx<&D>, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn create(
+        &self,
+        ctx: &Ctx<&D>,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
 
     /// Reads the object; `None` without error means it is gone (Terraform then removes it from state).
     async fn read(&self, ctx: &Ctx<&D>, state: &Value, diags: &mut Diagnostics) -> Option<Value>;
@@ -99,16 +116,27 @@ pub trait Resource<D>: Send + Sync + 'static {
 
     /// Turns an import id into a (possibly partial) state; Terraform then calls read.
     async fn import(&self, _ctx: &Ctx<&D>, _id: &str, diags: &mut Diagnostics) -> Option<Value> {
-        diags.error("Import not supported", format!("{} cannot be imported.", self.type_name()));
+        diags.error(
+            "Import not supported",
+            format!("{} cannot be imported.", self.type_name()),
+        );
         None
     }
 
     /// Upgrades a state stored by an older schema `version` (as its raw JSON) to the current schema. Only called
     /// when `version` differs from the current one.
-    fn upgrade(&self, version: i64, _raw: &serde_json::Value, diags: &mut Diagnostics) -> Option<Value> {
+    fn upgrade(
+        &self,
+        version: i64,
+        _raw: &serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         diags.error(
             "Unsupported state version",
-            format!("{} has no upgrade from schema version {version}.", self.type_name()),
+            format!(
+                "{} has no upgrade from schema version {version}.",
+                self.type_name()
+            ),
         );
         None
     }

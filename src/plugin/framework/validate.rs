@@ -21,7 +21,11 @@ fn validate_object(block: &Block, config: &Value, path: &AttrPath, diags: &mut D
         }
         let at = path.join_attr(&attribute.name);
         if let Some(message) = &attribute.deprecated {
-            diags.warning_at(&at, format!("Argument {} is deprecated", attribute.name), message.clone());
+            diags.warning_at(
+                &at,
+                format!("Argument {} is deprecated", attribute.name),
+                message.clone(),
+            );
         }
         for validator in &attribute.validators {
             validator.validate(value, &at, diags);
@@ -31,7 +35,9 @@ fn validate_object(block: &Block, config: &Value, path: &AttrPath, diags: &mut D
         let value = config.get(&nested.type_name);
         let at = path.join_attr(&nested.type_name);
         match (nested.nesting, value) {
-            (Nesting::Single | Nesting::Group, value) => validate_object(&nested.block, value, &at, diags),
+            (Nesting::Single | Nesting::Group, value) => {
+                validate_object(&nested.block, value, &at, diags)
+            }
             (Nesting::List, Value::List(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     validate_object(&nested.block, item, &at.join_index(i), diags);

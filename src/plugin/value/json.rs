@@ -11,8 +11,8 @@ use super::{AttrPath, Number, Type, Value, ValueError};
 
 /// Parses JSON bytes as a value of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
-    let json: Json =
-        serde_json::from_slice(bytes).map_err(|e| ValueError::new(AttrPath::root(), format!("invalid JSON: {e}")))?;
+    let json: Json = serde_json::from_slice(bytes)
+        .map_err(|e| ValueError::new(AttrPath::root(), format!("invalid JSON: {e}")))?;
     from_json(&json, ty)
 }
 
@@ -22,7 +22,12 @@ pub fn from_json(json: &Json, ty: &Type) -> Result<Value, ValueError> {
 }
 
 fn convert(json: &Json, ty: &Type, path: &AttrPath) -> Result<Value, ValueError> {
-    let wrong = || ValueError::new(path.clone(), format!("a {ty} value is required, found JSON {}", kind(json)));
+    let wrong = || {
+        ValueError::new(
+            path.clone(),
+            format!("a {ty} value is required, found JSON {}", kind(json)),
+        )
+    };
     Ok(match (ty, json) {
         (_, Json::Null) => Value::Null,
         (Type::Dynamic, Json::Object(wrapper)) => {
@@ -41,9 +46,9 @@ fn convert(json: &Json, ty: &Type, path: &AttrPath) -> Result<Value, ValueError>
             _ => return Err(wrong()),
         },
         (Type::Number, Json::Number(n)) => Value::Number(json_number(n, path)?),
-        (Type::Number, Json::String(s)) => {
-            Value::Number(Number::parse(s).map_err(|e| ValueError::new(path.clone(), e.to_string()))?)
-        }
+        (Type::Number, Json::String(s)) => Value::Number(
+            Number::parse(s).map_err(|e| ValueError::new(path.clone(), e.to_string()))?,
+        ),
         (Type::String, Json::String(s)) => Value::String(s.clone()),
         (Type::String, Json::Number(n)) => Value::String(n.to_string()),
         (Type::String, Json::Bool(b)) => Value::String(b.to_string()),
@@ -54,9 +59,12 @@ fn convert(json: &Json, ty: &Type, path: &AttrPath) -> Result<Value, ValueError>
                 .map(|(i, item)| convert(item, element, &path.join_index(i)))
                 .collect::<Result<_, _>>()?,
         ),
-        (Type::Set(element), Json::Array(items)) => {
-            Value::set(items.iter().map(|item| convert(item, element, path)).collect::<Result<Vec<_>, _>>()?)
-        }
+        (Type::Set(element), Json::Array(items)) => Value::set(
+            items
+                .iter()
+                .map(|item| convert(item, element, path))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
         (Type::Tuple(types), Json::Array(items)) if types.len() == items.len() => Value::Tuple(
             items
                 .iter()
@@ -125,7 +133,11 @@ mod tests {
 
     #[test]
     fn missing_attributes_are_null_and_unknown_keys_dropped() {
-        let value = decode(br#"{"id":"a","port":"80","removed_attr":1,"ips":["x","x"],"timeouts":{}}"#, &ty()).unwrap();
+        let value = decode(
+            br#"{"id":"a","port":"80","removed_attr":1,"ips":["x","x"],"timeouts":{}}"#,
+            &ty(),
+        )
+        .unwrap();
         assert_eq!(value.get("id").as_str(), Some("a"));
         assert_eq!(value.get("port").as_i64(), Some(80));
         assert_eq!(value.get("ips"), &Value::set(["x"]));
@@ -137,7 +149,11 @@ mod tests {
 
     #[test]
     fn dynamic_and_conversions() {
-        let value = decode(br#"{"id":12,"extra":{"type":["list","number"],"value":[1,2.5]}}"#, &ty()).unwrap();
+        let value = decode(
+            br#"{"id":12,"extra":{"type":["list","number"],"value":[1,2.5]}}"#,
+            &ty(),
+        )
+        .unwrap();
         assert_eq!(value.get("id").as_str(), Some("12"));
         assert_eq!(value.get("extra").as_elements().unwrap().len(), 2);
     }

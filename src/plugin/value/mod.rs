@@ -25,6 +25,9 @@ pub struct ValueError {
 impl ValueError {
     /// A decoding error at `path`.
     pub fn new(path: AttrPath, message: impl Into<String>) -> Self {
-        Self { path, message: message.into() }
+        Self {
+            path,
+            message: message.into(),
+        }
     }
 }

@@ -34,7 +34,12 @@ impl Value {
         I: IntoIterator<Item = (S, Value)>,
         S: Into<String>,
     {
-        Self::Object(attributes.into_iter().map(|(name, value)| (name.into(), value)).collect())
+        Self::Object(
+            attributes
+                .into_iter()
+                .map(|(name, value)| (name.into(), value))
+                .collect(),
+        )
     }
 
     /// A map from `(key, value)` pairs.
@@ -43,7 +48,12 @@ impl Value {
         I: IntoIterator<Item = (S, Value)>,
         S: Into<String>,
     {
-        Self::Map(entries.into_iter().map(|(key, value)| (key.into(), value)).collect())
+        Self::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.into(), value))
+                .collect(),
+        )
     }
 
     /// A list.
@@ -82,8 +92,12 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Self::Unknown => false,
-            Self::List(items) | Self::Set(items) | Self::Tuple(items) => items.iter().all(Self::is_wholly_known),
-            Self::Map(entries) | Self::Object(entries) => entries.values().all(Self::is_wholly_known),
+            Self::List(items) | Self::Set(items) | Self::Tuple(items) => {
+                items.iter().all(Self::is_wholly_known)
+            }
+            Self::Map(entries) | Self::Object(entries) => {
+                entries.values().all(Self::is_wholly_known)
+            }
             _ => true,
         }
     }
@@ -163,7 +177,11 @@ impl Value {
 
     /// The known string elements of a list or set (null and unknown elements skipped).
     pub fn string_elements(&self) -> Vec<&str> {
-        self.as_elements().unwrap_or_default().iter().filter_map(Value::as_str).collect()
+        self.as_elements()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect()
     }
 
     /// A short name of the kind of value, for error messages.
@@ -194,9 +212,12 @@ impl Value {
             Self::List(items) | Self::Set(items) | Self::Tuple(items) => {
                 Json::Array(items.iter().map(Self::to_json).collect())
             }
-            Self::Map(entries) | Self::Object(entries) => {
-                Json::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Self::Map(entries) | Self::Object(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -275,7 +296,10 @@ mod tests {
 
     #[test]
     fn sets_compare_without_order_and_drop_duplicates() {
-        assert_eq!(Value::set(["a", "b", "a"]), Value::Set(vec!["b".into(), "a".into()]));
+        assert_eq!(
+            Value::set(["a", "b", "a"]),
+            Value::Set(vec!["b".into(), "a".into()])
+        );
         assert_ne!(Value::set(["a"]), Value::set(["a", "b"]));
         assert_ne!(Value::list(["a", "b"]), Value::list(["b", "a"]));
         assert_ne!(Value::list(["a"]), Value::set(["a"]));
@@ -283,7 +307,10 @@ mod tests {
 
     #[test]
     fn accessors_and_known_ness() {
-        let v = Value::object([("a", Value::from("x")), ("b", Value::list([Value::Unknown]))]);
+        let v = Value::object([
+            ("a", Value::from("x")),
+            ("b", Value::list([Value::Unknown])),
+        ]);
         assert_eq!(v.get("a").as_str(), Some("x"));
         assert!(v.get("missing").is_null());
         assert!(v.is_known() && !v.is_wholly_known());

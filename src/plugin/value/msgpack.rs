@@ -38,13 +38,19 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     let tree = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
         .map_err(|e| ValueError::new(AttrPath::root(), format!("invalid msgpack: {e}")))?;
     if !reader.is_empty() {
-        return Err(ValueError::new(AttrPath::root(), format!("{} unexpected bytes after the value", reader.len())));
+        return Err(ValueError::new(
+            AttrPath::root(),
+            format!("{} unexpected bytes after the value", reader.len()),
+        ));
     }
     from_msgpack(&tree, ty, &AttrPath::root())
 }
 
 fn mismatch(path: &AttrPath, ty: &Type, value: &Value) -> ValueError {
-    ValueError::new(path.clone(), format!("a {ty} value is required, not a {}", value.kind()))
+    ValueError::new(
+        path.clone(),
+        format!("a {ty} value is required, not a {}", value.kind()),
+    )
 }
 
 fn to_msgpack(value: &Value, ty: &Type, path: &AttrPath) -> Result<Mp, ValueError> {
@@ -53,7 +59,10 @@ fn to_msgpack(value: &Value, ty: &Type, path: &AttrPath) -> Result<Mp, ValueErro
         (_, Value::Null) => Mp::Nil,
         (Type::Dynamic, value) => {
             let concrete = infer_type(value);
-            Mp::Array(vec![Mp::Binary(concrete.to_json_bytes()), to_msgpack(value, &concrete, path)?])
+            Mp::Array(vec![
+                Mp::Binary(concrete.to_json_bytes()),
+                to_msgpack(value, &concrete, path)?,
+            ])
         }
         (Type::Bool, Value::Bool(b)) => Mp::Boolean(*b),
         (Type::Number, Value::Number(n)) => n.to_msgpack(),
@@ -65,25 +74,39 @@ fn to_msgpack(value: &Value, ty: &Type, path: &AttrPath) -> Result<Mp, ValueErro
                 .map(|(i, item)| to_msgpack(item, element, &path.join_index(i)))
                 .collect::<Result<_, _>>()?,
         ),
-        (Type::Set(element), Value::Set(items)) => {
-            Mp::Array(items.iter().map(|item| to_msgpack(item, element, path)).collect::<Result<_, _>>()?)
-        }
+        (Type::Set(element), Value::Set(items)) => Mp::Array(
+            items
+                .iter()
+                .map(|item| to_msgpack(item, element, path))
+                .collect::<Result<_, _>>()?,
+        ),
         (Type::Map(element), Value::Map(entries)) => Mp::Map(
             entries
                 .iter()
-                .map(|(key, item)| Ok((Mp::from(key.as_str()), to_msgpack(item, element, &path.join_key(key))?)))
+                .map(|(key, item)| {
+                    Ok((
+                        Mp::from(key.as_str()),
+                        to_msgpack(item, element, &path.join_key(key))?,
+                    ))
+                })
                 .collect::<Result<_, ValueError>>()?,
         ),
         (Type::Object(attributes), Value::Object(entries)) => {
             if let Some(extra) = entries.keys().find(|name| !attributes.contains_key(*name)) {
-                return Err(ValueError::new(path.join_attr(extra), "unsupported attribute"));
+                return Err(ValueError::new(
+                    path.join_attr(extra),
+                    "unsupported attribute",
+                ));
             }
             Mp::Map(
                 attributes
                     .iter()
                     .map(|(name, attr_ty)| {
                         let item = entries.get(name).unwrap_or(&Value::Null);
-                        Ok((Mp::from(name.as_str()), to_msgpack(item, attr_ty, &path.join_attr(name))?))
+                        Ok((
+                            Mp::from(name.as_str()),
+                            to_msgpack(item, attr_ty, &path.join_attr(name))?,
+                        ))
                     })
                     .collect::<Result<_, ValueError>>()?,
             )
@@ -103,8 +126,13 @@ fn to_msgpack(value: &Value, ty: &Type, path: &AttrPath) -> Result<Mp, ValueErro
 /// The concrete type of a value written where the schema says `dynamic`. Nulls, unknowns and empty collections
 /// carry no type information, so they are `dynamic`, which Terraform accepts for them.
 pub fn infer_type(value: &Value) -> Type {
-    let common =
-        |items: &[Value]| items.iter().map(infer_type).find(|ty| *ty != Type::Dynamic).unwrap_or(Type::Dynamic);
+    let common = |items: &[Value]| {
+        items
+            .iter()
+            .map(infer_type)
+            .find(|ty| *ty != Type::Dynamic)
+            .unwrap_or(Type::Dynamic)
+    };
     match value {
         Value::Null | Value::Unknown => Type::Dynamic,
         Value::Bool(_) => Type::Bool,
@@ -113,7 +141,12 @@ pub fn infer_type(value: &Value) -> Type {
         Value::List(items) => Type::list(common(items)),
         Value::Set(items) => Type::set(common(items)),
         Value::Map(entries) => Type::map(common(&entries.values().cloned().collect::<Vec<_>>())),
-        Value::Object(entries) => Type::Object(entries.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect()),
+        Value::Object(entries) => Type::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), infer_type(v)))
+                .collect(),
+        ),
         Value::Tuple(items) => Type::Tuple(items.iter().map(infer_type).collect()),
     }
 }
@@ -130,7 +163,10 @@ fn expected(path: &AttrPath, ty: &Type, found: &Mp) -> ValueError {
         Mp::Map(_) => "map",
         Mp::Ext(..) => "ext",
     };
-    ValueError::new(path.clone(), format!("a {ty} value is required, found msgpack {kind}"))
+    ValueError::new(
+        path.clone(),
+        format!("a {ty} value is required, found msgpack {kind}"),
+    )
 }
 
 fn from_msgpack(tree: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueError> {
@@ -159,12 +195,18 @@ fn from_msgpack(tree: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueErr
         (Type::Number, Mp::F32(f)) => float(f64::from(*f), path)?,
         (Type::Number, Mp::F64(f)) => float(*f, path)?,
         (Type::Number, Mp::String(s)) => {
-            let text = s.as_str().ok_or_else(|| ValueError::new(path.clone(), "number text is not UTF-8"))?;
-            Value::Number(Number::parse(text).map_err(|e| ValueError::new(path.clone(), e.to_string()))?)
+            let text = s
+                .as_str()
+                .ok_or_else(|| ValueError::new(path.clone(), "number text is not UTF-8"))?;
+            Value::Number(
+                Number::parse(text).map_err(|e| ValueError::new(path.clone(), e.to_string()))?,
+            )
         }
-        (Type::String, Mp::String(s)) => {
-            Value::String(s.as_str().ok_or_else(|| ValueError::new(path.clone(), "string is not UTF-8"))?.to_owned())
-        }
+        (Type::String, Mp::String(s)) => Value::String(
+            s.as_str()
+                .ok_or_else(|| ValueError::new(path.clone(), "string is not UTF-8"))?
+                .to_owned(),
+        ),
         (Type::List(element), Mp::Array(items)) => Value::List(
             items
                 .iter()
@@ -172,14 +214,21 @@ fn from_msgpack(tree: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueErr
                 .map(|(i, item)| from_msgpack(item, element, &path.join_index(i)))
                 .collect::<Result<_, _>>()?,
         ),
-        (Type::Set(element), Mp::Array(items)) => {
-            Value::Set(items.iter().map(|item| from_msgpack(item, element, path)).collect::<Result<_, _>>()?)
-        }
+        (Type::Set(element), Mp::Array(items)) => Value::Set(
+            items
+                .iter()
+                .map(|item| from_msgpack(item, element, path))
+                .collect::<Result<_, _>>()?,
+        ),
         (Type::Tuple(types), Mp::Array(items)) => {
             if types.len() != items.len() {
                 return Err(ValueError::new(
                     path.clone(),
-                    format!("a tuple of {} elements is required ({} given)", types.len(), items.len()),
+                    format!(
+                        "a tuple of {} elements is required ({} given)",
+                        types.len(),
+                        items.len()
+                    ),
                 ));
             }
             Value::Tuple(
@@ -206,16 +255,19 @@ fn from_msgpack(tree: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueErr
             let mut object = BTreeMap::new();
             for (key, item) in entries {
                 let name = map_key(key, path)?;
-                let attr_ty = attributes
-                    .get(name)
-                    .ok_or_else(|| ValueError::new(path.join_attr(name), "unsupported attribute"))?;
+                let attr_ty = attributes.get(name).ok_or_else(|| {
+                    ValueError::new(path.join_attr(name), "unsupported attribute")
+                })?;
                 let value = from_msgpack(item, attr_ty, &path.join_attr(name))?;
                 if object.insert(name.to_owned(), value).is_some() {
                     return Err(ValueError::new(path.join_attr(name), "duplicate attribute"));
                 }
             }
             if let Some(missing) = attributes.keys().find(|name| !object.contains_key(*name)) {
-                return Err(ValueError::new(path.join_attr(missing), "missing attribute"));
+                return Err(ValueError::new(
+                    path.join_attr(missing),
+                    "missing attribute",
+                ));
             }
             Value::Object(object)
         }
@@ -224,13 +276,20 @@ fn from_msgpack(tree: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueErr
 }
 
 fn float(value: f64, path: &AttrPath) -> Result<Value, ValueError> {
-    Number::from_f64(value).map(Value::Number).ok_or_else(|| ValueError::new(path.clone(), "NaN is not a number"))
+    Number::from_f64(value)
+        .map(Value::Number)
+        .ok_or_else(|| ValueError::new(path.clone(), "NaN is not a number"))
 }
 
 fn map_key<'a>(key: &'a Mp, path: &AttrPath) -> Result<&'a str, ValueError> {
     match key {
-        Mp::String(s) => s.as_str().ok_or_else(|| ValueError::new(path.clone(), "map key is not UTF-8")),
-        other => Err(ValueError::new(path.clone(), format!("map keys must be strings, found {other}"))),
+        Mp::String(s) => s
+            .as_str()
+            .ok_or_else(|| ValueError::new(path.clone(), "map key is not UTF-8")),
+        other => Err(ValueError::new(
+            path.clone(),
+            format!("map keys must be strings, found {other}"),
+        )),
     }
 }
 
@@ -250,7 +309,10 @@ mod tests {
             ("ips", Type::set(Type::String)),
             ("ports", Type::list(Type::Number)),
             ("tags", Type::map(Type::String)),
-            ("nested", Type::object([("a", Type::String), ("b", Type::list(Type::Bool))])),
+            (
+                "nested",
+                Type::object([("a", Type::String), ("b", Type::list(Type::Bool))]),
+            ),
             ("pair", Type::Tuple(vec![Type::String, Type::Number])),
             ("anything", Type::Dynamic),
         ])
@@ -258,11 +320,23 @@ mod tests {
 
     #[test]
     fn unknown_is_ext_zero_and_any_ext_reads_as_unknown() {
-        assert_eq!(encode(&Value::Unknown, &Type::String).unwrap(), [0xd4, 0x00, 0x00]);
-        assert_eq!(decode(&[0xd4, 0x00, 0x00], &Type::Number).unwrap(), Value::Unknown);
+        assert_eq!(
+            encode(&Value::Unknown, &Type::String).unwrap(),
+            [0xd4, 0x00, 0x00]
+        );
+        assert_eq!(
+            decode(&[0xd4, 0x00, 0x00], &Type::Number).unwrap(),
+            Value::Unknown
+        );
         // A refined unknown (ext 12 holding {1: false}).
-        assert_eq!(decode(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3], &Type::String).unwrap(), Value::Unknown);
-        assert_eq!(decode(&[0xc0], &Type::set(Type::String)).unwrap(), Value::Null);
+        assert_eq!(
+            decode(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3], &Type::String).unwrap(),
+            Value::Unknown
+        );
+        assert_eq!(
+            decode(&[0xc0], &Type::set(Type::String)).unwrap(),
+            Value::Null
+        );
         assert_eq!(decode(&[], &Type::String).unwrap(), Value::Null);
     }
 
@@ -274,9 +348,18 @@ mod tests {
             ("count", Value::from(3_i64)),
             ("enabled", Value::from(true)),
             ("ips", Value::set(["1.2.3.4/32", "5.6.7.8"])),
-            ("ports", Value::List(vec![80_i64.into(), Value::Unknown, Value::Null])),
-            ("tags", Value::map([("a", Value::from("x")), ("b", Value::Unknown)])),
-            ("nested", Value::object([("a", Value::Null), ("b", Value::list([true, false]))])),
+            (
+                "ports",
+                Value::List(vec![80_i64.into(), Value::Unknown, Value::Null]),
+            ),
+            (
+                "tags",
+                Value::map([("a", Value::from("x")), ("b", Value::Unknown)]),
+            ),
+            (
+                "nested",
+                Value::object([("a", Value::Null), ("b", Value::list([true, false]))]),
+            ),
             ("pair", Value::Tuple(vec!["x".into(), Value::Unknown])),
             ("anything", Value::map([("k", Value::list([1_i64, 2]))])),
         ]);
@@ -296,19 +379,44 @@ mod tests {
             (vec![0x05], 5_i64.into()),
             (vec![0xfb], (-5_i64).into()),
             (vec![0xcd, 0x01, 0x2c], 300_i64.into()),
-            (vec![0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], u64::MAX.into()),
-            (vec![0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0], Value::Number(Number::from_f64(0.5).unwrap())),
+            (
+                vec![0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                u64::MAX.into(),
+            ),
+            (
+                vec![0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0],
+                Value::Number(Number::from_f64(0.5).unwrap()),
+            ),
         ];
         for (bytes, expected) in cases {
             let decoded = decode(&bytes, &Type::Number).unwrap();
             assert_eq!(decoded, expected);
-            assert_eq!(encode(&decoded, &Type::Number).unwrap(), bytes, "not written in the most compact form");
+            assert_eq!(
+                encode(&decoded, &Type::Number).unwrap(),
+                bytes,
+                "not written in the most compact form"
+            );
         }
         // Wider encodings than needed are read too.
-        assert_eq!(decode(&[0xd0, 0xfb], &Type::Number).unwrap().as_i64(), Some(-5));
-        assert_eq!(decode(&[0xd3, 0, 0, 0, 0, 0, 0, 0, 7], &Type::Number).unwrap().as_i64(), Some(7));
+        assert_eq!(
+            decode(&[0xd0, 0xfb], &Type::Number).unwrap().as_i64(),
+            Some(-5)
+        );
+        assert_eq!(
+            decode(&[0xd3, 0, 0, 0, 0, 0, 0, 0, 7], &Type::Number)
+                .unwrap()
+                .as_i64(),
+            Some(7)
+        );
         // float32 2.5
-        assert_eq!(decode(&[0xca, 0x40, 0x20, 0, 0], &Type::Number).unwrap().as_number().unwrap().as_f64(), 2.5);
+        assert_eq!(
+            decode(&[0xca, 0x40, 0x20, 0, 0], &Type::Number)
+                .unwrap()
+                .as_number()
+                .unwrap()
+                .as_f64(),
+            2.5
+        );
         // A decimal string beyond i64/f64 precision survives a round trip as text.
         let big = "123456789012345678901234567890.5";
         let mut bytes = vec![0xd9, big.len() as u8];
@@ -317,10 +425,24 @@ mod tests {
         assert_eq!(decoded.as_number().unwrap().to_string(), big);
         assert_eq!(encode(&decoded, &Type::Number).unwrap(), bytes);
         // An integral float and an integral string are integers.
-        assert_eq!(decode(&[0xcb, 0x40, 0x59, 0, 0, 0, 0, 0, 0], &Type::Number).unwrap().as_i64(), Some(100));
-        assert_eq!(decode(&[0xa3, b'1', b'0', b'0'], &Type::Number).unwrap().as_i64(), Some(100));
+        assert_eq!(
+            decode(&[0xcb, 0x40, 0x59, 0, 0, 0, 0, 0, 0], &Type::Number)
+                .unwrap()
+                .as_i64(),
+            Some(100)
+        );
+        assert_eq!(
+            decode(&[0xa3, b'1', b'0', b'0'], &Type::Number)
+                .unwrap()
+                .as_i64(),
+            Some(100)
+        );
         let inf = decode(
-            &encode(&Value::Number(Number::from_f64(f64::INFINITY).unwrap()), &Type::Number).unwrap(),
+            &encode(
+                &Value::Number(Number::from_f64(f64::INFINITY).unwrap()),
+                &Type::Number,
+            )
+            .unwrap(),
             &Type::Number,
         );
         assert!(inf.unwrap().as_number().unwrap().as_f64().is_infinite());
@@ -336,15 +458,24 @@ mod tests {
         assert_eq!(bytes, expected);
         assert_eq!(decode(&bytes, &Type::Dynamic).unwrap(), value);
         assert_eq!(encode(&Value::Null, &Type::Dynamic).unwrap(), [0xc0]);
-        assert_eq!(encode(&Value::Unknown, &Type::Dynamic).unwrap(), [0xd4, 0, 0]);
-        let nested = Value::object([("o", Value::set([1_i64])), ("t", Value::Tuple(vec![true.into()]))]);
+        assert_eq!(
+            encode(&Value::Unknown, &Type::Dynamic).unwrap(),
+            [0xd4, 0, 0]
+        );
+        let nested = Value::object([
+            ("o", Value::set([1_i64])),
+            ("t", Value::Tuple(vec![true.into()])),
+        ]);
         assert_eq!(round_trip(&nested, &Type::Dynamic), nested);
     }
 
     #[test]
     fn encoding_rejects_values_of_the_wrong_type_with_their_path() {
         let ty = sample_type();
-        let bad = Value::object([("nested", Value::object([("b", Value::list([Value::from("x")]))]))]);
+        let bad = Value::object([(
+            "nested",
+            Value::object([("b", Value::list([Value::from("x")]))]),
+        )]);
         let err = encode(&bad, &ty).unwrap_err();
         assert_eq!(err.path.to_string(), "nested.b[0]");
         let extra = Value::object([("bogus", Value::Null)]);
@@ -356,28 +487,38 @@ mod tests {
     fn hostile_inputs_are_errors_not_panics() {
         let ty = sample_type();
         let inputs: Vec<Vec<u8>> = vec![
-            vec![0xdd, 0xff, 0xff, 0xff, 0xff],       // array of 4G elements, truncated
-            vec![0xdf, 0xff, 0xff, 0xff, 0xff],       // map of 4G entries, truncated
-            vec![0x91; 100_000],                      // very deep nesting
-            vec![0x80],                               // empty map: attributes missing
+            vec![0xdd, 0xff, 0xff, 0xff, 0xff], // array of 4G elements, truncated
+            vec![0xdf, 0xff, 0xff, 0xff, 0xff], // map of 4G entries, truncated
+            vec![0x91; 100_000],                // very deep nesting
+            vec![0x80],                         // empty map: attributes missing
             vec![0x81, 0xa3, b'f', b'o', b'o', 0xc0], // unknown attribute
-            vec![0x81, 0x01, 0xc0],                   // integer key
-            vec![0xc0, 0xc0],                         // trailing bytes
-            vec![0xa2, 0xff, 0xfe],                   // string at the root of an object
+            vec![0x81, 0x01, 0xc0],             // integer key
+            vec![0xc0, 0xc0],                   // trailing bytes
+            vec![0xa2, 0xff, 0xfe],             // string at the root of an object
             vec![0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1], // NaN
         ];
         for input in inputs {
             assert!(decode(&input, &ty).is_err(), "{input:02x?} accepted");
         }
-        assert!(decode(&[0xa2, 0xff, 0xfe], &Type::String).is_err(), "invalid UTF-8 accepted");
+        assert!(
+            decode(&[0xa2, 0xff, 0xfe], &Type::String).is_err(),
+            "invalid UTF-8 accepted"
+        );
         assert!(decode(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1], &Type::Number).is_err());
-        assert!(decode(&[0x92, 0xc4, 0x01, b'x', 0xc0], &Type::Dynamic).is_err(), "bad type JSON accepted");
+        assert!(
+            decode(&[0x92, 0xc4, 0x01, b'x', 0xc0], &Type::Dynamic).is_err(),
+            "bad type JSON accepted"
+        );
         assert!(decode(&[0x91, 0xc0], &Type::Dynamic).is_err());
         let dup = [0x82, 0xa1, b'a', 0xc0, 0xa1, b'a', 0xc0];
         assert!(decode(&dup, &Type::map(Type::String)).is_err());
         assert!(decode(&dup, &Type::object([("a", Type::String)])).is_err());
         assert!(decode(&[0x91, 0xc3], &Type::Tuple(vec![])).is_err());
-        let nested_err = decode(&[0x81, 0xa2, b'i', b'd', 0x05], &Type::object([("id", Type::String)])).unwrap_err();
+        let nested_err = decode(
+            &[0x81, 0xa2, b'i', b'd', 0x05],
+            &Type::object([("id", Type::String)]),
+        )
+        .unwrap_err();
         assert_eq!(nested_err.path.to_string(), "id");
     }
 
@@ -385,7 +526,10 @@ mod tests {
     #[test]
     fn mutated_inputs_never_panic() {
         let ty = sample_type();
-        let value = Value::object([("ips", Value::set(["a"])), ("tags", Value::map([("k", Value::from("v"))]))]);
+        let value = Value::object([
+            ("ips", Value::set(["a"])),
+            ("tags", Value::map([("k", Value::from("v"))])),
+        ]);
         let bytes = encode(&value, &ty).unwrap();
         for end in 0..bytes.len() {
             let _ = decode(&bytes[..end], &ty);

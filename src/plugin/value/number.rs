@@ -106,9 +106,8 @@ impl Number {
         match &self.0 {
             Repr::Int(int) => (*int).into(),
             Repr::UInt(uint) => (*uint).into(),
-            Repr::Float(_) | Repr::Decimal(_) => {
-                serde_json::Number::from_f64(self.as_f64()).map_or(serde_json::Value::Null, Into::into)
-            }
+            Repr::Float(_) | Repr::Decimal(_) => serde_json::Number::from_f64(self.as_f64())
+                .map_or(serde_json::Value::Null, Into::into),
         }
     }
 }
@@ -193,9 +192,18 @@ mod tests {
     fn equal_numbers_compare_equal_whatever_the_form() {
         assert_eq!(Number::from_f64(5.0), Some(Number::from(5_i64)));
         assert_eq!(Number::parse("5").unwrap(), Number::from(5_i64));
-        assert_eq!(Number::parse("18446744073709551615").unwrap(), Number::from(u64::MAX));
-        assert_eq!(Number::parse("-9223372036854775808").unwrap(), Number::from(i64::MIN));
-        assert_eq!(Number::parse("0.5").unwrap(), Number::from_f64(0.5).unwrap());
+        assert_eq!(
+            Number::parse("18446744073709551615").unwrap(),
+            Number::from(u64::MAX)
+        );
+        assert_eq!(
+            Number::parse("-9223372036854775808").unwrap(),
+            Number::from(i64::MIN)
+        );
+        assert_eq!(
+            Number::parse("0.5").unwrap(),
+            Number::from_f64(0.5).unwrap()
+        );
         assert_eq!(Number::from_f64(f64::NAN), None);
     }
 
@@ -210,7 +218,9 @@ mod tests {
 
     #[test]
     fn non_numbers_are_rejected() {
-        for bad in ["", "-", "1.", ".5", "1e", "0x10", "NaN", "inf", "1 ", "+1", "1e+"] {
+        for bad in [
+            "", "-", "1.", ".5", "1e", "0x10", "NaN", "inf", "1 ", "+1", "1e+",
+        ] {
             assert!(Number::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(Number::parse("1.5e-3").is_ok());

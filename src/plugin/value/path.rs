@@ -93,7 +93,10 @@ mod tests {
     #[test]
     fn display() {
         assert_eq!(AttrPath::root().to_string(), "(root)");
-        let path = AttrPath::attr("rule").join_index(2).join_attr("match").join_key("a\"b");
+        let path = AttrPath::attr("rule")
+            .join_index(2)
+            .join_attr("match")
+            .join_key("a\"b");
         assert_eq!(path.to_string(), r#"rule[2].match["a\"b"]"#);
     }
 }

@@ -52,7 +52,12 @@ impl Type {
         I: IntoIterator<Item = (S, Type)>,
         S: Into<String>,
     {
-        Self::Object(attributes.into_iter().map(|(name, ty)| (name.into(), ty)).collect())
+        Self::Object(
+            attributes
+                .into_iter()
+                .map(|(name, ty)| (name.into(), ty))
+                .collect(),
+        )
     }
 
     /// Whether this is a primitive type (bool, number or string).
@@ -72,11 +77,17 @@ impl Type {
             Self::Map(element) => Json::Array(vec!["map".into(), element.to_json()]),
             Self::Object(attributes) => Json::Array(vec![
                 "object".into(),
-                Json::Object(attributes.iter().map(|(name, ty)| (name.clone(), ty.to_json())).collect()),
+                Json::Object(
+                    attributes
+                        .iter()
+                        .map(|(name, ty)| (name.clone(), ty.to_json()))
+                        .collect(),
+                ),
             ]),
-            Self::Tuple(elements) => {
-                Json::Array(vec!["tuple".into(), Json::Array(elements.iter().map(Type::to_json).collect())])
-            }
+            Self::Tuple(elements) => Json::Array(vec![
+                "tuple".into(),
+                Json::Array(elements.iter().map(Type::to_json).collect()),
+            ]),
         }
     }
 
@@ -88,7 +99,10 @@ impl Type {
     /// Parses the JSON form of a type. The optional-attributes list that type constraints may carry as a third
     /// element of `["object",...]` is accepted and ignored.
     pub fn from_json(json: &Json) -> Result<Self, TypeError> {
-        let invalid = |reason| TypeError { json: truncated(json), reason };
+        let invalid = |reason| TypeError {
+            json: truncated(json),
+            reason,
+        };
         match json {
             Json::String(name) => match name.as_str() {
                 "bool" => Ok(Self::Bool),
@@ -99,21 +113,29 @@ impl Type {
             },
             Json::Array(items) => {
                 let (kind, rest) = items.split_first().ok_or_else(|| invalid("empty array"))?;
-                let kind = kind.as_str().ok_or_else(|| invalid("the type kind must be a string"))?;
+                let kind = kind
+                    .as_str()
+                    .ok_or_else(|| invalid("the type kind must be a string"))?;
                 match (kind, rest) {
                     ("list", [element]) => Ok(Self::list(Self::from_json(element)?)),
                     ("set", [element]) => Ok(Self::set(Self::from_json(element)?)),
                     ("map", [element]) => Ok(Self::map(Self::from_json(element)?)),
-                    ("object", [Json::Object(attributes)] | [Json::Object(attributes), Json::Array(_)]) => {
+                    (
+                        "object",
+                        [Json::Object(attributes)] | [Json::Object(attributes), Json::Array(_)],
+                    ) => {
                         let mut parsed = BTreeMap::new();
                         for (name, ty) in attributes {
                             parsed.insert(name.clone(), Self::from_json(ty)?);
                         }
                         Ok(Self::Object(parsed))
                     }
-                    ("tuple", [Json::Array(elements)]) => {
-                        Ok(Self::Tuple(elements.iter().map(Self::from_json).collect::<Result<_, _>>()?))
-                    }
+                    ("tuple", [Json::Array(elements)]) => Ok(Self::Tuple(
+                        elements
+                            .iter()
+                            .map(Self::from_json)
+                            .collect::<Result<_, _>>()?,
+                    )),
                     ("list" | "set" | "map" | "object" | "tuple", _) => {
                         Err(invalid("wrong arguments for the type kind"))
                     }
@@ -138,7 +160,10 @@ impl Type {
 fn truncated(json: &Json) -> String {
     let mut text = json.to_string();
     if text.len() > 80 {
-        let cut = (0..=80).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=80)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
         text.truncate(cut);
         text.push('…');
     }

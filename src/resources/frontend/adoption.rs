@@ -1,13 +1,27 @@
 //! Creating a frontend safely when the answer of the POST can be lost.
 //!
 //! OVH frontends carry no client token, and the client never repeats a POST whose outcome is unknown (a dropped
-//! connection, a timeout, a 5xx: the API may have acted). So before the POST the ids of the LB's frontends of that
-//! protocol on the planned port and zone are listed (one filtered call); when the answer is lost they are listed
-//! again, and the single new frontend with the planned port, zone and dedicated IPs is adopted. When none appeared
-//! the POST provably did nothing and is sent again (a bounded number of times); when several did, nothing is
-//! guessed: the error says how to import the right one.
+//! connection, a timeout, a 5xx: the API may have acted). So when an answer is lost, the LB's frontends of that
+//! protocol on the planned port and zone are listed, and the single one that is new and is what was asked (port,
+//! zone, dedicated IPs, and every other field the API returns as sent) is adopted. When none is, the POST provably
+//! did nothing and is sent again (a bounded number of times); when several are, nothing is guessed: the error says
+//! how to import the right one.
+//!
+//! "New" is decided by the process's [`super::ledger`], not by a list before each POST (one extra round trip per
+//! create, +100 calls for 100 frontends): the first create of the process on an (LB, protocol) lists every frontend
+//! id once, and every id a create of the process gets back or adopts is added. So:
+//! - siblings (other resources of the same apply, even with the same port, zone and fields) are never adopted: a
+//!   POST that answered added its id; one whose answer is still on its way when a recovery lists is waited for
+//!   before candidates are picked; two lost answers for identical frontends are the ambiguity error;
+//! - a frontend the process deleted and recreated, or a replacement created before its predecessor is destroyed,
+//!   gets a new id (OVH never reuses one), known as soon as its POST answers;
+//! - a frontend created by someone else after the snapshot with the same port, zone, dedicated IPs, name, farm and
+//!   options, while our POST's answer is lost, is the one case told wrong: if our POST did nothing we adopt theirs,
+//!   if it did we report an ambiguity. The list-before-POST design had the same hole for one round trip; here it is
+//!   open for the apply. Accepted: it needs a lost answer and, meanwhile, a second manager creating an identical
+//!   frontend on the same LB, which is a conflict of ownership no API call can resolve; the state then tracks a
+//!   frontend that is exactly what the configuration describes.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use ovh_client::{Frontend as ApiFrontend, FrontendFilter, Protocol};
@@ -16,6 +30,8 @@ use crate::plugin::diag::Diagnostic;
 use crate::plugin::framework::Ctx;
 use crate::provider::ProviderData;
 use crate::resources::common::{CallError, call, same_ip_set};
+
+use super::ledger::Ledger;
 
 /// POSTs per create: the first, plus re-sends after a lost answer proven to have created nothing.
 pub(super) const MAX_POSTS: u32 = 4;
@@ -94,22 +110,26 @@ pub(super) async fn create(
     body: &ApiFrontend,
 ) -> Result<ApiFrontend, CreateFailure> {
     let client = &ctx.data.client;
-    let filter = FrontendFilter {
-        zone: body.zone.clone(),
-        port: body.port.clone(),
-        ..FrontendFilter::default()
-    };
-    let listed = call(ctx, client.list_frontends(service_name, protocol, &filter)).await;
-    let before: BTreeSet<i64> = listed.map_err(CreateFailure::Call)?.into_iter().collect();
+    let ledger = ctx.data.frontends.get(service_name, protocol);
+    let every = FrontendFilter::default();
+    ledger
+        .ensure_snapshot(|| call(ctx, client.list_frontends(service_name, protocol, &every)))
+        .await
+        .map_err(CreateFailure::Call)?;
     let mut post = 1;
     loop {
+        let ticket = ledger.start_post();
         let error = match call(ctx, client.create_frontend(service_name, protocol, body)).await {
-            Ok(created) => return Ok(created),
+            Ok(created) => {
+                ticket.created(created.frontend_id);
+                return Ok(created);
+            }
             Err(error) if answer_may_be_lost(&error) => error,
             Err(error) => return Err(CreateFailure::Call(error)),
         };
+        drop(ticket);
         tracing::info!(service_name, %protocol, %error, "frontend creation answer lost; looking for the frontend");
-        let found = match new_matching(ctx, protocol, service_name, &filter, &before, body).await {
+        let found = match new_matching(ctx, &ledger, protocol, service_name, body).await {
             Ok(found) => found,
             Err(lookup) => {
                 return Err(CreateFailure::Unverified {
@@ -118,8 +138,12 @@ pub(super) async fn create(
                 });
             }
         };
-        match found.as_slice() {
-            [] if post < MAX_POSTS => {
+        match ledger.adopt_single(found) {
+            Ok(adopted) => {
+                tracing::info!(service_name, %protocol, frontend_id = ?adopted.frontend_id, "adopting the frontend created by the lost request");
+                return Ok(adopted);
+            }
+            Err(none) if none.is_empty() && post < MAX_POSTS => {
                 tracing::info!(service_name, %protocol, post, "the lost creation did not happen; sending it again");
                 let pause = RESEND_PAUSE.saturating_mul(post);
                 ctx.run(tokio::time::sleep(pause))
@@ -127,14 +151,12 @@ pub(super) async fn create(
                     .map_err(|why| CreateFailure::Call(CallError::Interrupted(why)))?;
                 post += 1;
             }
-            [] => return Err(CreateFailure::Call(error)),
-            [only] => {
-                tracing::info!(service_name, %protocol, frontend_id = ?only.frontend_id, "adopting the frontend created by the lost request");
-                return Ok(only.clone());
-            }
-            several => {
-                let ids = several.iter().filter_map(|f| f.frontend_id).collect();
-                return Err(CreateFailure::Ambiguous { post: error, ids });
+            Err(none) if none.is_empty() => return Err(CreateFailure::Call(error)),
+            Err(several) => {
+                return Err(CreateFailure::Ambiguous {
+                    post: error,
+                    ids: several,
+                });
             }
         }
     }
@@ -153,25 +175,32 @@ fn answer_may_be_lost(error: &CallError) -> bool {
     }
 }
 
-/// The frontends listed under `filter` now but not in `before` that are what `body` asked for.
+/// The frontends on the planned port and zone that are not known to the ledger and are what `body` asked for.
 async fn new_matching(
     ctx: &Ctx<&ProviderData>,
+    ledger: &Ledger,
     protocol: Protocol,
     service_name: &str,
-    filter: &FrontendFilter,
-    before: &BTreeSet<i64>,
     body: &ApiFrontend,
-) -> Result<Vec<ApiFrontend>, CallError> {
+) -> Result<Vec<(i64, ApiFrontend)>, CallError> {
     let client = &ctx.data.client;
+    let filter = FrontendFilter {
+        zone: body.zone.clone(),
+        port: body.port.clone(),
+        ..FrontendFilter::default()
+    };
+    let listed = call(ctx, client.list_frontends(service_name, protocol, &filter)).await?;
+    // A sibling POST in flight may have created one of the listed frontends: wait until its id is known.
+    let in_flight = ledger.in_flight();
+    ctx.run(ledger.settled(&in_flight))
+        .await
+        .map_err(CallError::Interrupted)?;
     let mut found = Vec::new();
-    for id in call(ctx, client.list_frontends(service_name, protocol, filter)).await? {
-        if before.contains(&id) {
-            continue;
-        }
+    for id in ledger.unknown(listed) {
         match call(ctx, client.get_frontend(service_name, protocol, id)).await {
             Ok(mut frontend) if is_what_was_asked(&frontend, body) => {
-                frontend.frontend_id.get_or_insert(id);
-                found.push(frontend);
+                frontend.frontend_id = Some(id);
+                found.push((id, frontend));
             }
             Ok(_) => {}
             // Deleted between the list and the get: not ours to adopt.
@@ -182,15 +211,41 @@ async fn new_matching(
     Ok(found)
 }
 
-/// Whether `candidate` has the port, zone and dedicated IPs of the creation request (the list filters are loose:
-/// the port filter is a `like` match).
+/// Whether `candidate` is what the creation request asked for: its port, zone and dedicated IPs (the list filters
+/// are loose: the port filter is a `like` match), and every other field the request set. Those the API returns as
+/// sent (Terraform itself would reject a difference after apply) are compared only when the candidate has them
+/// too, so that an API leaving one out never makes our own frontend look foreign, which would send it again.
 fn is_what_was_asked(candidate: &ApiFrontend, body: &ApiFrontend) -> bool {
+    fn agree<T: PartialEq>(candidate: &Option<T>, asked: &Option<T>) -> bool {
+        match (candidate, asked) {
+            (Some(candidate), Some(asked)) => candidate == asked,
+            _ => true,
+        }
+    }
+    fn same_ips(candidate: &Option<Vec<String>>, asked: &Option<Vec<String>>) -> bool {
+        match (candidate, asked) {
+            (Some(candidate), Some(asked)) => same_ip_set(candidate, asked),
+            _ => true,
+        }
+    }
     let zone_matches = match (&candidate.zone, &body.zone) {
         (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
         (a, b) => a == b,
     };
-    let ips = |f: &ApiFrontend| f.dedicated_ipfo.clone().unwrap_or_default();
-    candidate.port == body.port && zone_matches && same_ip_set(&ips(candidate), &ips(body))
+    let dedicated = |f: &ApiFrontend| Some(f.dedicated_ipfo.clone().unwrap_or_default());
+    candidate.port == body.port
+        && zone_matches
+        && same_ips(&dedicated(candidate), &dedicated(body))
+        && agree(&candidate.display_name, &body.display_name)
+        && agree(&candidate.default_farm_id, &body.default_farm_id)
+        && agree(&candidate.default_ssl_id, &body.default_ssl_id)
+        && agree(&candidate.disabled, &body.disabled)
+        && agree(&candidate.ssl, &body.ssl)
+        && agree(&candidate.hsts, &body.hsts)
+        && agree(&candidate.redirect_location, &body.redirect_location)
+        && agree(&candidate.http_header, &body.http_header)
+        && same_ips(&candidate.allowed_source, &body.allowed_source)
+        && same_ips(&candidate.denied_source, &body.denied_source)
 }
 
 #[cfg(test)]
@@ -225,6 +280,28 @@ mod tests {
             &frontend("80", "gra", Some(&["203.0.113.7"])),
             &asked
         ));
+        // Any other field set in the request and returned by the API must agree; one left out cannot tell.
+        let named = |name: &str, farm| ApiFrontend {
+            display_name: Some(name.to_owned()),
+            default_farm_id: farm,
+            ..frontend("80", "gra", Some(&["203.0.113.7", "203.0.113.8"]))
+        };
+        assert!(is_what_was_asked(
+            &named("web", Some(11)),
+            &named("web", Some(11))
+        ));
+        assert!(!is_what_was_asked(
+            &named("api", Some(11)),
+            &named("web", Some(11))
+        ));
+        assert!(!is_what_was_asked(
+            &named("web", Some(12)),
+            &named("web", Some(11))
+        ));
+        assert!(is_what_was_asked(
+            &named("web", None),
+            &named("web", Some(11))
+        ));
         // No dedicated IPs: `[]` and absent are the same.
         assert!(is_what_was_asked(
             &frontend("53", "all", Some(&[])),
@@ -250,6 +327,139 @@ mod tests {
         assert!(answer_may_be_lost(&CallError::Api(dropped)));
         let stopped = CallError::Interrupted(crate::plugin::framework::Interrupted::Cancelled);
         assert!(!answer_may_be_lost(&stopped));
+    }
+
+    /// Sibling creates in one provider process (same LB, protocol, port, zone and fields, as two resources of one
+    /// apply may plan) against the simulator: a lost answer never adopts the sibling's frontend.
+    mod siblings {
+        use ovh_api_sim::{Fixture, SimConfig, Simulator};
+        use serde_json::json;
+        use tokio_util::sync::CancellationToken;
+
+        use super::*;
+        use crate::resources::common::testing::sim_client;
+
+        const LB: &str = "loadbalancer-0123abcd";
+        const POST_UDP: &str = "/ipLoadbalancing/*/udp/frontend";
+
+        async fn sim() -> (Simulator, ProviderData) {
+            let fixture: Fixture = serde_json::from_value(json!({
+                "credentials": [{"application_key": "AK", "application_secret": "AS", "consumer_key": "CK"}],
+                "load_balancers": [{"service_name": LB, "zones": ["gra"]}],
+            }))
+            .unwrap();
+            let sim = Simulator::start(SimConfig {
+                fixture,
+                ..SimConfig::default()
+            })
+            .await
+            .unwrap();
+            let data = ProviderData::new(sim_client(sim.base_url()));
+            (sim, data)
+        }
+
+        fn ctx(data: &ProviderData) -> Ctx<&ProviderData> {
+            Ctx::new(data, CancellationToken::new())
+                .with_timeout(Duration::from_secs(20), "timeouts.create")
+        }
+
+        fn body() -> ApiFrontend {
+            ApiFrontend {
+                display_name: Some("same".into()),
+                ..frontend("53", "gra", None)
+            }
+        }
+
+        fn drop_post(after_handling: bool) -> ovh_api_sim::FaultRule {
+            serde_json::from_value(json!({"method": "POST", "path": POST_UDP, "kind": "drop",
+                                          "after_handling": after_handling, "times": 1}))
+            .unwrap()
+        }
+
+        /// The POSTs made, and the ids of the frontends the simulator holds.
+        fn outcome(sim: &Simulator) -> (usize, Vec<i64>) {
+            let posts = sim.requests().iter().filter(|r| r.method == "POST").count();
+            let mut ids: Vec<i64> = sim.state()["frontends"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .filter_map(|f| f["object"]["frontendId"].as_i64())
+                        .collect()
+                })
+                .unwrap_or_default();
+            ids.sort_unstable();
+            (posts, ids)
+        }
+
+        async fn create_one(data: &ProviderData) -> i64 {
+            let created = create(&ctx(data), Protocol::Udp, LB, &body())
+                .await
+                .expect("created");
+            created.frontend_id.expect("an id")
+        }
+
+        /// After an identical sibling was created: a POST dropped before the API acted is sent again (3 POSTs), one
+        /// whose answer was lost after it acted adopts its own frontend (2 POSTs). Never the sibling's.
+        #[tokio::test]
+        async fn a_lost_answer_after_an_identical_sibling_never_adopts_the_siblings_frontend() {
+            for (after_handling, posts) in [(false, 3), (true, 2)] {
+                let (sim, data) = sim().await;
+                let first = create_one(&data).await;
+                sim.add_faults(vec![drop_post(after_handling)]).unwrap();
+                let second = create_one(&data).await;
+                assert_ne!(
+                    first, second,
+                    "after_handling {after_handling}: the sibling's frontend was adopted"
+                );
+                let mut both = vec![first, second];
+                both.sort_unstable();
+                assert_eq!(
+                    outcome(&sim),
+                    (posts, both),
+                    "after_handling {after_handling}: {:#?}",
+                    sim.requests()
+                );
+            }
+        }
+
+        #[tokio::test]
+        async fn concurrent_identical_siblings_end_with_one_frontend_each() {
+            for after_handling in [false, true] {
+                let (sim, data) = sim().await;
+                sim.add_faults(vec![drop_post(after_handling)]).unwrap();
+                let (a, b) = tokio::join!(create_one(&data), create_one(&data));
+                assert_ne!(
+                    a, b,
+                    "after_handling {after_handling}: one frontend adopted twice"
+                );
+                let mut both = vec![a, b];
+                both.sort_unstable();
+                let posts = if after_handling { 2 } else { 3 };
+                assert_eq!(
+                    outcome(&sim),
+                    (posts, both),
+                    "after_handling {after_handling}"
+                );
+            }
+        }
+
+        #[tokio::test]
+        async fn the_frontends_are_listed_once_per_process_not_before_each_post() {
+            let (sim, data) = sim().await;
+            for _ in 0..3 {
+                create_one(&data).await;
+            }
+            let lists: Vec<_> = sim
+                .requests()
+                .into_iter()
+                .filter(|r| r.method == "GET" && r.path.contains("/ipLoadbalancing/"))
+                .collect();
+            assert_eq!(lists.len(), 1, "{lists:#?}");
+            assert!(
+                lists[0].path.ends_with("/udp/frontend") && lists[0].query.is_none(),
+                "{lists:#?}"
+            );
+        }
     }
 
     #[test]
