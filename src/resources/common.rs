@@ -396,6 +396,27 @@ pub(crate) mod testing {
         };
         ovh_client::Client::new(config, options).expect("the client builds")
     }
+
+    /// An in-process simulator holding one load balancer, `service_name` in `zones`, and the provider data of a
+    /// [`sim_client`] of it.
+    pub(crate) async fn sim_with_lb(
+        service_name: &str,
+        zones: &[&str],
+    ) -> (ovh_api_sim::Simulator, crate::provider::ProviderData) {
+        let fixture: ovh_api_sim::Fixture = serde_json::from_value(serde_json::json!({
+            "credentials": [{"application_key": "AK", "application_secret": "AS", "consumer_key": "CK"}],
+            "load_balancers": [{"service_name": service_name, "zones": zones}],
+        }))
+        .expect("a valid fixture");
+        let sim = ovh_api_sim::Simulator::start(ovh_api_sim::SimConfig {
+            fixture,
+            ..Default::default()
+        })
+        .await
+        .expect("the simulator starts");
+        let data = crate::provider::ProviderData::new(sim_client(sim.base_url()));
+        (sim, data)
+    }
 }
 
 #[cfg(test)]

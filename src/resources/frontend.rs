@@ -800,29 +800,17 @@ mod tests {
 mod sim_tests {
     use std::time::Duration;
 
-    use ovh_api_sim::{Fixture, SimConfig, Simulator};
+    use ovh_api_sim::Simulator;
     use serde_json::json;
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::resources::common::testing::sim_client;
+    use crate::resources::common::testing::sim_with_lb;
 
     const LB: &str = "loadbalancer-0123abcd";
 
     async fn setup() -> (Simulator, ProviderData) {
-        let fixture: Fixture = serde_json::from_value(json!({
-            "credentials": [{"application_key": "AK", "application_secret": "AS", "consumer_key": "CK"}],
-            "load_balancers": [{"service_name": LB, "zones": ["gra", "rbx"]}],
-        }))
-        .unwrap();
-        let sim = Simulator::start(SimConfig {
-            fixture,
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let data = ProviderData::new(sim_client(sim.base_url()));
-        (sim, data)
+        sim_with_lb(LB, &["gra", "rbx"]).await
     }
 
     fn ctx<T>(data: T) -> Ctx<T> {

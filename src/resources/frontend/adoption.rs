@@ -332,30 +332,18 @@ mod tests {
     /// Sibling creates in one provider process (same LB, protocol, port, zone and fields, as two resources of one
     /// apply may plan) against the simulator: a lost answer never adopts the sibling's frontend.
     mod siblings {
-        use ovh_api_sim::{Fixture, SimConfig, Simulator};
+        use ovh_api_sim::Simulator;
         use serde_json::json;
         use tokio_util::sync::CancellationToken;
 
         use super::*;
-        use crate::resources::common::testing::sim_client;
+        use crate::resources::common::testing::sim_with_lb;
 
         const LB: &str = "loadbalancer-0123abcd";
         const POST_UDP: &str = "/ipLoadbalancing/*/udp/frontend";
 
         async fn sim() -> (Simulator, ProviderData) {
-            let fixture: Fixture = serde_json::from_value(json!({
-                "credentials": [{"application_key": "AK", "application_secret": "AS", "consumer_key": "CK"}],
-                "load_balancers": [{"service_name": LB, "zones": ["gra"]}],
-            }))
-            .unwrap();
-            let sim = Simulator::start(SimConfig {
-                fixture,
-                ..SimConfig::default()
-            })
-            .await
-            .unwrap();
-            let data = ProviderData::new(sim_client(sim.base_url()));
-            (sim, data)
+            sim_with_lb(LB, &["gra"]).await
         }
 
         fn ctx(data: &ProviderData) -> Ctx<&ProviderData> {
