@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ovhiplb::plugin::diag::Diagnostics;
-use ovhiplb::plugin::framework::{Ctx, DataSource, Provider, Resource, validators};
-use ovhiplb::plugin::grpc::ProviderService;
-use ovhiplb::plugin::proto::tfplugin5 as pb;
-use ovhiplb::plugin::proto::tfplugin5::attribute_path::step::Selector;
-use ovhiplb::plugin::proto::tfplugin5::provider_server::Provider as _;
-use ovhiplb::plugin::schema::{Attribute, Block, Schema};
-use ovhiplb::plugin::value::{Type, Value, msgpack};
 use ovhiplb::provider::{OvhProvider, schema::provider_schema};
+use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::{Ctx, DataSource, Provider, Resource, validators};
+use tfplugin5_runtime::schema::{Attribute, Block, Schema};
+use tfplugin5_runtime::value::{Type, Value, msgpack};
+use tfplugin5_runtime::wire_types::ProviderService;
+use tfplugin5_runtime::wire_types::tfplugin5 as pb;
+use tfplugin5_runtime::wire_types::tfplugin5::attribute_path::step::Selector;
+use tfplugin5_runtime::wire_types::tfplugin5::provider_server::Provider as _;
 use tonic::Request;
 
 fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
@@ -58,7 +58,7 @@ fn path_names(diag: &pb::Diagnostic) -> Vec<String> {
 
 #[tokio::test]
 async fn get_schema_describes_every_attribute_and_marks_secrets_sensitive() {
-    let response = ovhiplb::provider::service()
+    let response = ProviderService::new(OvhProvider::default())
         .get_schema(Request::new(pb::get_provider_schema::Request {}))
         .await
         .unwrap()

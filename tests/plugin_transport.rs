@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use ovhiplb::plugin::proto::plugin::Empty;
-use ovhiplb::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use ovhiplb::plugin::proto::tfplugin5::provider_client::ProviderClient;
-use ovhiplb::plugin::proto::tfplugin5::{configure, get_provider_schema};
+use tfplugin5_runtime::wire_types::plugin::Empty;
+use tfplugin5_runtime::wire_types::plugin::grpc_controller_client::GrpcControllerClient;
+use tfplugin5_runtime::wire_types::tfplugin5::provider_client::ProviderClient;
+use tfplugin5_runtime::wire_types::tfplugin5::{configure, get_provider_schema};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;

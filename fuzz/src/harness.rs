@@ -9,12 +9,13 @@ use std::sync::OnceLock;
 use ovh_client::{
     Auth, CancellationToken, Client, ClientOptions, Endpoint, ResolvedConfig, Secret,
 };
-use ovhiplb::plugin::diag::Diagnostics;
-use ovhiplb::plugin::framework::{Ctx, DataSourceRuntime, ManagedResource};
-use ovhiplb::plugin::value::{Type, Value, json, msgpack};
-use ovhiplb::provider::{ProviderData, registry, schema};
+use ovhiplb::provider::{registry, schema};
+use ovhiplb::resources::ProviderData;
 use ovhiplb::resources::common::{IpBlock, check_service_name, normalize_ip, parse_id, same_ip};
 use ovhiplb::resources::frontend::check_port;
+use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::{Ctx, DataSourceRuntime, ManagedResource};
+use tfplugin5_runtime::value::{Type, Value, json, msgpack};
 
 /// A fuzz target's body.
 pub type Target = fn(&[u8]);

@@ -5,10 +5,10 @@
 //!
 //! The client's HTTP stack is built by its first API call, so Configure costs nothing in launches that make none.
 
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::value::{AttrPath, Value};
 use crate::provider::schema::{AUTH_METHODS, is_set_in_block};
 use ovh_client::{Client, ClientOptions, ConfigError, ConfigInput, ResolvedConfig, RetryPolicy};
+use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::value::{AttrPath, Value};
 use tokio_util::sync::CancellationToken;
 
 /// How settings are completed from the environment and files; swapped out in tests.
@@ -62,16 +62,26 @@ pub fn client_options(
 }
 
 /// Builds the client, or reports why it cannot be built.
-pub fn build_client(
+pub async fn build_client(
     config: &Value,
     resolver: Resolver,
     cancel: CancellationToken,
     diags: &mut Diagnostics,
 ) -> Option<Client> {
     let options = client_options(config, cancel, diags);
-    let resolved = match resolver(&config_input(config)) {
-        Ok(resolved) => resolved,
-        Err(error) => {
+    let input = config_input(config);
+    // Resolving reads the process environment and ovh.conf files: blocking I/O, kept off the runtime's one thread
+    // (other calls of this process run on it meanwhile).
+    let resolved = match tokio::task::spawn_blocking(move || resolver(&input)).await {
+        Ok(Ok(resolved)) => resolved,
+        Err(join_error) => {
+            diags.error(
+                "Cannot read the OVH settings",
+                format!("Resolving the provider settings stopped unexpectedly: {join_error}."),
+            );
+            return None;
+        }
+        Ok(Err(error)) => {
             let summary = match error {
                 ConfigError::TrailingSlash { .. }
                 | ConfigError::UnknownEndpoint { .. }
@@ -148,8 +158,8 @@ mod tests {
         )
     }
 
-    #[test]
-    fn configure_leaves_the_http_stack_to_the_first_api_call() {
+    #[tokio::test]
+    async fn configure_leaves_the_http_stack_to_the_first_api_call() {
         let config = Value::object([
             ("endpoint", Value::from("ovh-eu")),
             ("access_token", Value::from("T")),
@@ -157,6 +167,7 @@ mod tests {
         let resolver: Resolver = |input| ovh_client::resolve(input, &|_| None, &[]);
         let mut diags = Diagnostics::new();
         let client = build_client(&config, resolver, CancellationToken::new(), &mut diags)
+            .await
             .expect("configured");
         assert!(diags.is_empty(), "{diags:?}");
         assert!(
@@ -165,8 +176,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn configure_reports_the_attribute_path() {
+    #[tokio::test]
+    async fn configure_reports_the_attribute_path() {
         let config = Value::object([
             ("application_key", Value::from("AK")),
             ("application_secret", Value::from("AS")),
@@ -179,7 +190,11 @@ mod tests {
             )
         };
         let mut diags = Diagnostics::new();
-        assert!(build_client(&config, resolver, CancellationToken::new(), &mut diags).is_none());
+        assert!(
+            build_client(&config, resolver, CancellationToken::new(), &mut diags)
+                .await
+                .is_none()
+        );
         let error = diags.iter().next().expect("an error");
         assert_eq!(error.summary, "Invalid OVH credentials");
         assert_eq!(

@@ -1,56 +1,29 @@
 //! The OVH IPLB provider: its configuration schema ([`schema`]), how Configure builds the OVH API client
-//! ([`config`]), and the registry of resources and data sources ([`registry`]). [`service`] is what the binary
-//! serves.
+//! ([`config`]), and the registry of resources and data sources ([`registry`]). [`PLUGIN`] and [`OvhProvider`] are
+//! what the binary serves. It depends on `resources`, never the reverse.
 
 pub mod config;
 pub mod registry;
 pub mod schema;
 
-use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{Ctx, DataSource, Provider, Resource};
-use crate::plugin::grpc::ProviderService;
-use crate::plugin::schema::Schema;
-use crate::plugin::value::Value;
+use tfplugin5_runtime::PluginInfo;
+use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::{Ctx, DataSource, Provider, Resource};
+use tfplugin5_runtime::schema::Schema;
+use tfplugin5_runtime::value::Value;
 
-/// The provider's type name, the prefix of every resource type name.
-pub const TYPE_NAME: &str = "ovhiplb";
+use crate::resources::ProviderData;
 
-/// What every resource operation gets once the provider is configured.
-pub struct ProviderData {
-    pub client: ovh_client::Client,
-    /// Zones of each load balancer, fetched once per provider process (plan-time zone checks).
-    pub zones: crate::resources::common::ZoneCache,
-    /// One lock per load balancer, so that refreshes of one LB never overlap within this process.
-    pub refresh_locks: crate::resources::refresh::RefreshLocks,
-    /// Per LB and protocol, the frontends this process must never adopt after a lost create answer.
-    pub frontends: crate::resources::frontend::FrontendLedgers,
-}
-
-impl ProviderData {
-    /// The data of a provider process that has just been configured with `client`.
-    pub fn new(client: ovh_client::Client) -> Self {
-        Self {
-            client,
-            zones: Default::default(),
-            refresh_locks: Default::default(),
-            frontends: Default::default(),
-        }
-    }
-}
-
-impl fmt::Debug for ProviderData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The client holds credentials; show only where it points.
-        f.debug_struct("ProviderData")
-            .field("endpoint", &self.client.base_url())
-            .finish_non_exhaustive()
-    }
-}
+/// Who this provider is, for the plugin runtime's `main`.
+pub const PLUGIN: PluginInfo = PluginInfo {
+    binary_name: "terraform-provider-ovhiplb",
+    version: env!("CARGO_PKG_VERSION"),
+    address: "registry.terraform.io/ovhiplb/ovhiplb",
+};
 
 /// The OVH IPLB provider.
 pub struct OvhProvider {
@@ -91,7 +64,7 @@ impl Provider for OvhProvider {
         diags: &mut Diagnostics,
     ) -> Option<ProviderData> {
         let client =
-            config::build_client(config, self.resolver, ctx.cancellation().clone(), diags)?;
+            config::build_client(config, self.resolver, ctx.cancellation().clone(), diags).await?;
         Some(ProviderData::new(client))
     }
 
@@ -104,15 +77,10 @@ impl Provider for OvhProvider {
     }
 }
 
-/// The tfplugin5 service of the provider, as served by the binary.
-pub fn service() -> ProviderService<OvhProvider> {
-    ProviderService::new(OvhProvider::default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::framework::{DataSourceRuntime, ManagedResource};
+    use tfplugin5_runtime::framework::{DataSourceRuntime, ManagedResource};
 
     /// Every schema the provider ships passes Terraform's checks and our house rules (descriptions...).
     #[test]

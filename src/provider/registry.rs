@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use super::ProviderData;
-use crate::plugin::framework::{DataSource, Resource};
+use crate::resources::ProviderData;
+use tfplugin5_runtime::framework::{DataSource, Resource};
 
 /// Managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {

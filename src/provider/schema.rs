@@ -3,10 +3,10 @@
 //! `terraform validate` reports them on the attribute at fault: bad values, and credentials that conflict within
 //! the block. What needs the environment or ovh.conf to decide is checked at Configure (`super::config`).
 
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::validators;
-use crate::plugin::schema::{Attribute, Block, Schema};
-use crate::plugin::value::{AttrPath, Value};
+use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::validators;
+use tfplugin5_runtime::schema::{Attribute, Block, Schema};
+use tfplugin5_runtime::value::{AttrPath, Value};
 
 /// The largest `max_retries` accepted: beyond it a broken API would hold a run for hours.
 pub const MAX_RETRIES_LIMIT: i64 = 50;

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use crate::plugin::diag::{Diagnostic, Diagnostics};
-use crate::plugin::framework::{Ctx, Interrupted};
-use crate::plugin::schema::Validator;
-use crate::plugin::value::{AttrPath, Value};
+use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
+use tfplugin5_runtime::framework::{Ctx, Interrupted};
+use tfplugin5_runtime::schema::Validator;
+use tfplugin5_runtime::value::{AttrPath, Value};
 
 // ---------------------------------------------------------------------------------------------------------------
 // IPs and IP blocks
@@ -97,7 +97,7 @@ pub fn same_ip(a: &str, b: &str) -> bool {
     a == b || matches!((IpBlock::parse(a), IpBlock::parse(b)), (Ok(x), Ok(y)) if x == y)
 }
 
-/// Semantic equality of IP attributes, for [`Attribute::semantic_eq`](crate::plugin::schema::Attribute::semantic_eq);
+/// Semantic equality of IP attributes, for [`Attribute::semantic_eq`](tfplugin5_runtime::schema::Attribute::semantic_eq);
 /// the framework applies it element by element to sets and lists of IPs.
 pub fn ip_semantic_eq(a: &Value, b: &Value) -> bool {
     matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if same_ip(a, b))
@@ -118,7 +118,7 @@ fn canonical_ips<S: AsRef<str>>(items: &[S]) -> Vec<String> {
 
 /// Validates an IP or IP block attribute (or each element of a set/list of them).
 pub fn ip_block_validator() -> impl Validator {
-    crate::plugin::framework::validators::string("Invalid IP address or block", |text| {
+    tfplugin5_runtime::framework::validators::string("Invalid IP address or block", |text| {
         IpBlock::parse(text).map(|_| ())
     })
 }
@@ -176,7 +176,7 @@ pub fn check_service_name(name: &str) -> Result<(), String> {
 
 /// Validates a `service_name` attribute.
 pub fn service_name_validator() -> impl Validator {
-    crate::plugin::framework::validators::string("Invalid service name", check_service_name)
+    tfplugin5_runtime::framework::validators::string("Invalid service name", check_service_name)
 }
 
 /// Reports an invalid import id at the root (import has no attribute to point at).
@@ -402,7 +402,7 @@ pub(crate) mod testing {
     pub(crate) async fn sim_with_lb(
         service_name: &str,
         zones: &[&str],
-    ) -> (ovh_api_sim::Simulator, crate::provider::ProviderData) {
+    ) -> (ovh_api_sim::Simulator, crate::resources::ProviderData) {
         let fixture: ovh_api_sim::Fixture = serde_json::from_value(serde_json::json!({
             "credentials": [{"application_key": "AK", "application_secret": "AS", "consumer_key": "CK"}],
             "load_balancers": [{"service_name": service_name, "zones": zones}],
@@ -414,7 +414,7 @@ pub(crate) mod testing {
         })
         .await
         .expect("the simulator starts");
-        let data = crate::provider::ProviderData::new(sim_client(sim.base_url()));
+        let data = crate::resources::ProviderData::new(sim_client(sim.base_url()));
         (sim, data)
     }
 }
@@ -474,8 +474,8 @@ mod tests {
             &["5.6.7.8", "1.2.3.4/32"]
         ));
         assert!(!same_ip_set(&["1.2.3.4"], &["1.2.3.4", "5.6.7.8"]));
-        let eq: crate::plugin::schema::SemanticEq = Arc::new(ip_semantic_eq);
-        assert!(crate::plugin::framework::semantic::semantically_equal(
+        let eq: tfplugin5_runtime::schema::SemanticEq = Arc::new(ip_semantic_eq);
+        assert!(tfplugin5_runtime::framework::semantic::semantically_equal(
             &eq,
             &Value::set(["1.2.3.4", "2001:db8::1"]),
             &Value::set(["2001:db8::1/128", "1.2.3.4/32"]),
@@ -486,7 +486,7 @@ mod tests {
     fn ip_validator_names_the_attribute() {
         let mut diags = Diagnostics::new();
         let path = AttrPath::attr("dedicated_ipfo");
-        crate::plugin::framework::validators::each_element(ip_block_validator()).validate(
+        tfplugin5_runtime::framework::validators::each_element(ip_block_validator()).validate(
             &Value::set(["1.2.3.4", "300.1.1.1"]),
             &path,
             &mut diags,

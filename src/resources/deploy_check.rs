@@ -1,6 +1,7 @@
-//! The conditions OVH puts on deploying an IP Load Balancer's configuration (spec.md "Deploying works only
-//! when"), checked before `POST /refresh` so that a refresh that cannot succeed fails with a message naming the
-//! frontend or farm at fault instead of a failed task.
+//! The conditions OVH puts on deploying an IP Load Balancer's configuration (the simulator enforces the same
+//! ones: `crates/ovh-api-sim/BEHAVIOUR.md`, "Refresh and pending changes"), checked before `POST /refresh` so
+//! that a refresh that cannot succeed fails with a message naming the frontend or farm at fault instead of a
+//! failed task.
 //!
 //! [`problems`] is a pure function over an [`LbSnapshot`]; [`snapshot`] reads one from the API. The conditions
 //! are evaluated over the whole LB, every zone, as OVH (and the simulator) evaluates them.

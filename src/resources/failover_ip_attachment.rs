@@ -20,11 +20,11 @@ use super::common::{
     CallError, IpBlock, call, check_service_name, format_id, get_string, invalid_import_id,
     ip_block_validator, ip_semantic_eq, normalize_ip, parse_id, same_ip, service_name_validator,
 };
-use crate::plugin::diag::{Diagnostic, Diagnostics};
-use crate::plugin::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
-use crate::plugin::schema::{Attribute, Block, Schema};
-use crate::plugin::value::Value;
-use crate::provider::ProviderData;
+use crate::resources::ProviderData;
+use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
+use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
+use tfplugin5_runtime::schema::{Attribute, Block, Schema};
+use tfplugin5_runtime::value::Value;
 
 const TYPE_NAME: &str = "ovhiplb_failover_ip_attachment";
 const ID_FORM: &str = "service_name/ip";
@@ -485,7 +485,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::plugin::framework::ManagedResource;
+    use tfplugin5_runtime::framework::ManagedResource;
 
     const LB: &str = "loadbalancer-0123abcd";
     const OTHER_LB: &str = "loadbalancer-feed";
@@ -585,7 +585,7 @@ mod tests {
         };
         assert!(may_have_started_a_task(&CallError::Api(dropped)));
         assert!(!may_have_started_a_task(&CallError::Interrupted(
-            crate::plugin::framework::Interrupted::Cancelled
+            tfplugin5_runtime::framework::Interrupted::Cancelled
         )));
     }
 

@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 
 use super::common::{call, get_string, service_name_validator};
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{Ctx, DataSource};
-use crate::plugin::schema::{Attribute, Block, Schema};
-use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderData;
+use crate::resources::ProviderData;
+use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::{Ctx, DataSource};
+use tfplugin5_runtime::schema::{Attribute, Block, Schema};
+use tfplugin5_runtime::value::{Type, Value};
 
 /// The `ovhiplb_failover_ips` data source type.
 #[derive(Clone, Copy, Debug, Default)]

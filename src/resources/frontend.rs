@@ -11,12 +11,12 @@ use super::common::{
     invalid_import_id, ip_block_validator, ip_semantic_eq, normalize_ip, parse_id,
     service_name_validator, string_list, string_set,
 };
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::validators::{each_element, int_between, string};
-use crate::plugin::framework::{Ctx, PlanChange, Resource};
-use crate::plugin::schema::{Attribute, Block, Schema};
-use crate::plugin::value::{AttrPath, Type, Value};
-use crate::provider::ProviderData;
+use crate::resources::ProviderData;
+use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::validators::{each_element, int_between, string};
+use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource};
+use tfplugin5_runtime::schema::{Attribute, Block, Schema};
+use tfplugin5_runtime::value::{AttrPath, Type, Value};
 
 mod adoption;
 mod ledger;
@@ -766,8 +766,11 @@ mod tests {
             api.frontend_id = Some(5);
             let state = resource.state_from_api("lb", 5, &api, &planned);
             // The framework keeps the planned form of IPs that are semantically equal.
-            let state =
-                crate::plugin::framework::semantic::reconcile(&resource.block(), &planned, state);
+            let state = tfplugin5_runtime::framework::semantic::reconcile(
+                &resource.block(),
+                &planned,
+                state,
+            );
             assert_eq!(state, planned, "{protocol}");
         }
     }

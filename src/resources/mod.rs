@@ -1,5 +1,9 @@
 //! The resources and data sources of the provider, one module each, plus [`common`], the helpers they share (IP
-//! blocks, composite ids, API call diagnostics, attribute values, the zone cache).
+//! blocks, composite ids, API call diagnostics, attribute values, the zone cache), and [`ProviderData`], what
+//! every operation gets once the provider is configured: the API client and the per-process state the resources
+//! keep (caches, locks, ledgers).
+
+use std::fmt;
 
 pub mod common;
 pub mod deploy_check;
@@ -8,3 +12,35 @@ pub mod failover_ips;
 pub mod frontend;
 pub mod load_balancer;
 pub mod refresh;
+
+/// What every resource operation gets once the provider is configured.
+pub struct ProviderData {
+    pub client: ovh_client::Client,
+    /// Zones of each load balancer, fetched once per provider process (plan-time zone checks).
+    pub zones: common::ZoneCache,
+    /// One lock per load balancer, so that refreshes of one LB never overlap within this process.
+    pub refresh_locks: refresh::RefreshLocks,
+    /// Per LB and protocol, the frontends this process must never adopt after a lost create answer.
+    pub frontends: frontend::FrontendLedgers,
+}
+
+impl ProviderData {
+    /// The data of a provider process that has just been configured with `client`.
+    pub fn new(client: ovh_client::Client) -> Self {
+        Self {
+            client,
+            zones: Default::default(),
+            refresh_locks: Default::default(),
+            frontends: Default::default(),
+        }
+    }
+}
+
+impl fmt::Debug for ProviderData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The client holds credentials; show only where it points.
+        f.debug_struct("ProviderData")
+            .field("endpoint", &self.client.base_url())
+            .finish_non_exhaustive()
+    }
+}

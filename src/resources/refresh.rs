@@ -15,12 +15,12 @@ use tokio::time::Instant;
 
 use super::common::{self, CallError};
 use super::deploy_check::{self, DeployProblem};
-use crate::plugin::diag::{Diagnostic, Diagnostics};
-use crate::plugin::framework::validators;
-use crate::plugin::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
-use crate::plugin::schema::{Attribute, Block, Schema};
-use crate::plugin::value::{AttrPath, Type, Value};
-use crate::provider::ProviderData;
+use crate::resources::ProviderData;
+use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
+use tfplugin5_runtime::framework::validators;
+use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
+use tfplugin5_runtime::schema::{Attribute, Block, Schema};
+use tfplugin5_runtime::value::{AttrPath, Type, Value};
 
 /// The task action of a refresh.
 const REFRESH_ACTION: &str = "refreshIplb";
@@ -648,7 +648,7 @@ fn check_id_part(text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::framework::ManagedResource;
+    use tfplugin5_runtime::framework::ManagedResource;
 
     fn changes(list: &[(&str, i64)]) -> Vec<PendingChanges> {
         list.iter()

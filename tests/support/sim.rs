@@ -23,7 +23,7 @@ pub const CLIENT_SECRET: &str = "SECRET";
 /// Tasks finish quickly in tests; the lifecycle (todo → doing → done) is still exercised.
 const TEST_TASK_DURATION: Duration = Duration::from_millis(50);
 
-/// The fixture of spec.md: one credential set, one OAuth2 client, one LB, one free FOIP, one farm.
+/// The reference fixture of the end-to-end tests: one credential set, one OAuth2 client, one LB, one free FOIP, one farm.
 pub fn spec_fixture() -> Fixture {
     serde_json::from_value(json!({
         "credentials": [{"application_key": AK, "application_secret": AS, "consumer_key": CK}],

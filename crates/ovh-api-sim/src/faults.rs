@@ -115,13 +115,21 @@ impl ReplacedBody {
     }
 }
 
+/// When a dropped request's connection is closed: before the request is handled (nothing happened), or after
+/// (the change is made, the answer is lost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropPoint {
+    BeforeHandling,
+    AfterHandling,
+}
+
 /// What the matching rules decided for one request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decision {
     pub latency_ms: u64,
     pub status: Option<(u16, Option<u64>)>,
-    /// `Some(after_handling)`.
-    pub drop: Option<bool>,
+    /// Whether, and when, the connection is dropped instead of answered.
+    pub drop: Option<DropPoint>,
     pub task: Option<TaskOutcome>,
     pub body: Option<ReplacedBody>,
 }
@@ -204,7 +212,13 @@ impl Faults {
                     status,
                     retry_after,
                 } => decision.status = Some((*status, *retry_after)),
-                FaultKind::Drop { after_handling } => decision.drop = Some(*after_handling),
+                FaultKind::Drop { after_handling } => {
+                    decision.drop = Some(if *after_handling {
+                        DropPoint::AfterHandling
+                    } else {
+                        DropPoint::BeforeHandling
+                    });
+                }
                 FaultKind::TaskStatus { status, comment } => {
                     decision.task = Some(TaskOutcome::Fail {
                         status: status.clone(),

@@ -40,12 +40,17 @@ pub fn load(path: &Path) -> Result<Option<State>, String> {
     Ok(Some(file.state))
 }
 
-pub fn save(path: &Path, state: &State) -> Result<(), String> {
-    let text = serde_json::to_string(&StateFileRef {
+/// The state file's text for `state`.
+pub fn encode(state: &State) -> Result<String, String> {
+    serde_json::to_string(&StateFileRef {
         format: FORMAT,
         state,
     })
-    .map_err(|e| format!("cannot serialise state: {e}"))?;
+    .map_err(|e| format!("cannot serialise state: {e}"))
+}
+
+/// Replaces the state file at `path` with `text`, atomically (a reader sees the old file or the new one).
+pub fn write(path: &Path, text: &str) -> Result<(), String> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     std::fs::write(&tmp, text)

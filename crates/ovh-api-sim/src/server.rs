@@ -4,6 +4,7 @@
 //! hyper close the connection without writing a response.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -26,7 +27,7 @@ use crate::admin;
 use crate::auth::{self, SignedRequest};
 use crate::config::SimConfig;
 use crate::error::ApiError;
-use crate::faults::{Decision, FaultRule, Faults, ReplacedBody};
+use crate::faults::{Decision, DropPoint, FaultRule, Faults, ReplacedBody};
 use crate::fixture::Fixture;
 use crate::ovh::{self, Call, Env};
 use crate::persist;
@@ -84,6 +85,9 @@ pub(crate) struct Shared {
     pub schema: Schema,
     pub addr: SocketAddr,
     inner: Mutex<Inner>,
+    /// The latest state to write to the state file, serialised under the lock and written by [`write_snapshots`]
+    /// outside it, so that no request handler does file I/O or holds the lock while the disk is slow.
+    snapshots: tokio::sync::watch::Sender<Option<Arc<String>>>,
     query_counter: AtomicU64,
     started_secs: u64,
 }
@@ -157,17 +161,22 @@ impl Shared {
         State::from_fixture(&self.config.fixture, &self.schema)
     }
 
-    /// Writes the state file if the state changed.
+    /// Hands the state to the state file's writer if the state changed (a snapshot taken now, so the file
+    /// always holds a state the API was in; later snapshots replace one not yet written).
     pub fn persist_if_dirty(&self, inner: &mut Inner) {
         if !inner.state.dirty {
             return;
         }
         inner.state.dirty = false;
-        if let Some(path) = &self.config.persist
-            && let Err(e) = persist::save(path, &inner.state)
-        {
+        if self.config.persist.is_none() {
+            return;
+        }
+        match persist::encode(&inner.state) {
+            Ok(text) => {
+                self.snapshots.send_replace(Some(Arc::new(text)));
+            }
             // The simulator is a tool run from a terminal or CI log: say it where it is seen.
-            eprintln!("ovh-api-sim: {e}");
+            Err(e) => eprintln!("ovh-api-sim: {e}"),
         }
     }
 
@@ -281,7 +290,7 @@ impl Shared {
             self.lock().log.push(record(Some(status.as_u16()), false));
             return Ok(self.respond(answer));
         }
-        if decision.drop == Some(false) {
+        if decision.drop == Some(DropPoint::BeforeHandling) {
             self.lock().log.push(record(None, true));
             return Err(Dropped);
         }
@@ -335,7 +344,7 @@ impl Shared {
             } else {
                 Answer::error(&ApiError::invalid_url())
             };
-            let dropped = decision.drop == Some(true);
+            let dropped = decision.drop == Some(DropPoint::AfterHandling);
             inner.log.push(record(
                 Some(
                     decision
@@ -348,7 +357,7 @@ impl Shared {
             self.persist_if_dirty(inner);
             answer
         };
-        if decision.drop == Some(true) {
+        if decision.drop == Some(DropPoint::AfterHandling) {
             return Err(Dropped);
         }
         if let Some(replaced) = &decision.body {
@@ -409,9 +418,14 @@ impl Simulator {
     /// Binds, loads the state (state file if present, else the fixture) and serves on the current
     /// tokio runtime.
     pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
-        let (shared, listener) = prepare(config).await?;
+        let (shared, listener, snapshots) = prepare(config).await?;
         let shutdown = CancellationToken::new();
-        let server = tokio::spawn(accept_loop(listener, shared.clone(), shutdown.clone()));
+        let server = tokio::spawn(accept_loop(
+            listener,
+            shared.clone(),
+            snapshots,
+            shutdown.clone(),
+        ));
         Ok(Simulator {
             shared,
             shutdown,
@@ -440,9 +454,9 @@ impl Simulator {
                 };
                 runtime.block_on(async move {
                     match prepare(config).await {
-                        Ok((shared, listener)) => {
+                        Ok((shared, listener, snapshots)) => {
                             let _ = tx.send(Ok(shared.clone()));
-                            accept_loop(listener, shared, token).await;
+                            accept_loop(listener, shared, snapshots, token).await;
                         }
                         Err(e) => {
                             let _ = tx.send(Err(e));
@@ -545,7 +559,10 @@ impl Drop for Simulator {
     }
 }
 
-async fn prepare(config: SimConfig) -> Result<(Arc<Shared>, TcpListener), SimError> {
+/// The receiving end of [`Shared::snapshots`].
+type Snapshots = tokio::sync::watch::Receiver<Option<Arc<String>>>;
+
+async fn prepare(config: SimConfig) -> Result<(Arc<Shared>, TcpListener, Snapshots), SimError> {
     let schema = Schema::load().map_err(SimError::Schema)?;
     let initial = match &config.persist {
         Some(path) => persist::load(path).map_err(SimError::State)?,
@@ -566,6 +583,7 @@ async fn prepare(config: SimConfig) -> Result<(Arc<Shared>, TcpListener), SimErr
         source,
     })?;
     let faults = Faults::new(config.fault_seed);
+    let (snapshot_sender, snapshots) = tokio::sync::watch::channel(None);
     let shared = Arc::new(Shared {
         config,
         schema,
@@ -575,6 +593,7 @@ async fn prepare(config: SimConfig) -> Result<(Arc<Shared>, TcpListener), SimErr
             faults,
             log: Vec::new(),
         }),
+        snapshots: snapshot_sender,
         query_counter: AtomicU64::new(1),
         started_secs: now_ms() / 1000,
     });
@@ -583,10 +602,22 @@ async fn prepare(config: SimConfig) -> Result<(Arc<Shared>, TcpListener), SimErr
         inner.state.dirty = true;
         shared.persist_if_dirty(&mut inner);
     }
-    Ok((shared, listener))
+    Ok((shared, listener, snapshots))
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: CancellationToken) {
+/// Serves until `shutdown`, then lets open connections finish and writes the last state to the state file.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    snapshots: Snapshots,
+    shutdown: CancellationToken,
+) {
+    let written = CancellationToken::new();
+    let writer = tokio::spawn(write_snapshots(
+        shared.config.persist.clone(),
+        snapshots,
+        written.clone(),
+    ));
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -609,6 +640,34 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: Cance
     }
     drop(listener);
     while connections.join_next().await.is_some() {}
+    written.cancel();
+    let _ = writer.await;
+}
+
+/// Writes each new snapshot to the state file, one write at a time and off the runtime's threads, until `done`;
+/// then writes the last one if it is not written yet.
+async fn write_snapshots(path: Option<PathBuf>, mut snapshots: Snapshots, done: CancellationToken) {
+    let Some(path) = path else { return };
+    loop {
+        tokio::select! {
+            biased;
+            changed = snapshots.changed() => if changed.is_err() { return },
+            () = done.cancelled() => {
+                if !snapshots.has_changed().unwrap_or(false) {
+                    return;
+                }
+            }
+        }
+        let Some(text) = snapshots.borrow_and_update().clone() else {
+            continue;
+        };
+        let path = path.clone();
+        match tokio::task::spawn_blocking(move || persist::write(&path, &text)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("ovh-api-sim: {e}"),
+            Err(e) => eprintln!("ovh-api-sim: writing the state file stopped: {e}"),
+        }
+    }
 }
 
 async fn serve_connection(

@@ -552,7 +552,7 @@ impl State {
             .filter(move |(_, o)| o.service_name == service_name)
     }
 
-    /// The first deploy condition (spec.md) the LB's configuration violates, as a message.
+    /// The first deploy condition (BEHAVIOUR.md, "Refresh and pending changes") the LB's configuration violates, as a message.
     pub fn deploy_problem(&self, service_name: &str) -> Option<String> {
         let lb = self.load_balancers.get(service_name)?;
         for (id, farm) in Self::objects_of(&self.farms, service_name) {

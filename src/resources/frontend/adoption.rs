@@ -26,10 +26,10 @@ use std::time::Duration;
 
 use ovh_client::{Frontend as ApiFrontend, FrontendFilter, Protocol};
 
-use crate::plugin::diag::Diagnostic;
-use crate::plugin::framework::Ctx;
-use crate::provider::ProviderData;
+use crate::resources::ProviderData;
 use crate::resources::common::{CallError, call, same_ip_set};
+use tfplugin5_runtime::diag::Diagnostic;
+use tfplugin5_runtime::framework::Ctx;
 
 use super::ledger::Ledger;
 
@@ -325,7 +325,7 @@ mod tests {
             message: "connection closed".into(),
         };
         assert!(answer_may_be_lost(&CallError::Api(dropped)));
-        let stopped = CallError::Interrupted(crate::plugin::framework::Interrupted::Cancelled);
+        let stopped = CallError::Interrupted(tfplugin5_runtime::framework::Interrupted::Cancelled);
         assert!(!answer_may_be_lost(&stopped));
     }
 

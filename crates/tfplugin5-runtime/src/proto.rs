@@ -12,6 +12,7 @@ macro_rules! generated_package {
             clippy::pedantic,
             rustdoc::all,
             unreachable_pub,
+            dead_code,
             reason = "generated code"
         )]
         pub mod $module {

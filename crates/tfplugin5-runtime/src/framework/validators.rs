@@ -1,8 +1,8 @@
 //! Ready-made attribute validators. Each reports at the attribute's path (or the element's, for lists and maps).
 
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::schema::Validator;
-use crate::plugin::value::{AttrPath, Value};
+use crate::diag::Diagnostics;
+use crate::schema::Validator;
+use crate::value::{AttrPath, Value};
 
 /// A string among `allowed`.
 pub fn one_of(allowed: &'static [&'static str]) -> impl Validator {
@@ -99,7 +99,7 @@ mod tests {
         assert!(
             run(
                 &int_between(0, 10),
-                Value::Number(crate::plugin::value::Number::from_f64(1.5).unwrap())
+                Value::Number(crate::value::Number::from_f64(1.5).unwrap())
             )
             .has_errors()
         );

@@ -30,14 +30,16 @@ pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The Terraform plugin protocol this provider speaks.
 pub const APP_PROTOCOL_VERSION: u32 = 5;
 
-/// Told to whoever runs the binary by hand (same intent as Go providers' message).
-pub const NOT_A_COMMAND_MESSAGE: &str = "\
-This binary is a plugin. These are not meant to be executed directly.
-Please execute the program that consumes these plugins, which will
-load any plugins automatically.
-
-(terraform-provider-ovhiplb is a Terraform provider: declare it in a Terraform configuration and run
-`terraform plan`. To debug it, run it with -debug and follow the instructions it prints.)";
+/// Told to whoever runs the binary `binary_name` by hand (same intent as Go providers' message).
+pub fn not_a_command_message(binary_name: &str) -> String {
+    format!(
+        "This binary is a plugin. These are not meant to be executed directly.\n\
+         Please execute the program that consumes these plugins, which will\n\
+         load any plugins automatically.\n\n\
+         ({binary_name} is a Terraform provider: declare it in a Terraform configuration and run\n\
+         `terraform plan`. To debug it, run it with -debug and follow the instructions it prints.)"
+    )
+}
 
 /// Whether the process was started by a go-plugin client (Terraform) rather than by hand.
 pub fn cookie_is_valid(cookie: Option<&str>) -> bool {

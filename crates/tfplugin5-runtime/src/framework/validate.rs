@@ -1,9 +1,9 @@
 //! Plan-time validation of a configuration against its schema: every attribute's validators, run on known,
 //! non-null values only, with the attribute's path; and warnings for deprecated attributes that are set.
 
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::schema::{Block, Nesting};
-use crate::plugin::value::{AttrPath, Value};
+use crate::diag::Diagnostics;
+use crate::schema::{Block, Nesting};
+use crate::value::{AttrPath, Value};
 
 /// Validates `config` (an object of `block`) and its nested blocks.
 pub fn validate_config(block: &Block, config: &Value, diags: &mut Diagnostics) {

@@ -60,11 +60,6 @@ impl Type {
         )
     }
 
-    /// Whether this is a primitive type (bool, number or string).
-    pub fn is_primitive(&self) -> bool {
-        matches!(self, Self::Bool | Self::Number | Self::String)
-    }
-
     /// The JSON form of the type, as Terraform's `cty.Type.MarshalJSON` writes it.
     pub fn to_json(&self) -> Json {
         match self {

@@ -8,8 +8,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::plugin::diag::Diagnostic;
-
 /// Context of one operation. `T` is what the operation gets of the provider's data: `&D` for create, read,
 /// update, delete, import and data source reads (the framework ensures the provider is configured first),
 /// `Option<&D>` for plan-time hooks (the provider may not be configured yet) and `()` where it is not needed.
@@ -58,17 +56,6 @@ impl fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
-
-impl Interrupted {
-    /// An error diagnostic saying which operation was interrupted.
-    pub fn to_diagnostic(&self, operation: &str) -> Diagnostic {
-        let summary = match self {
-            Self::Cancelled => format!("{operation} cancelled"),
-            Self::TimedOut { .. } => format!("{operation} timed out"),
-        };
-        Diagnostic::error(summary, self.to_string())
-    }
-}
 
 impl<T> Ctx<T> {
     /// A context with no deadline.

@@ -1,7 +1,47 @@
-//! Command-line arguments of the plugin binary. Terraform passes none; people use `-debug` (reattach mode, like
-//! Go providers' `-debug` flag) and `--version`.
+//! The plugin binary's `main`: who the provider is ([`PluginInfo`]), its command-line arguments and [`run`].
+//! Terraform passes no argument; people use `-debug` (reattach mode, like Go providers' `-debug` flag) and
+//! `--version`.
 
 use std::ffi::OsString;
+use std::process::ExitCode;
+
+use crate::framework::Provider;
+use crate::logging;
+use crate::serve::{ServeOptions, serve};
+
+/// Who the provider is: what the binary prints about itself, and the address Terraform knows it by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    /// The executable's name, e.g. `terraform-provider-example`.
+    pub binary_name: &'static str,
+    /// The provider's version, printed by `--version`.
+    pub version: &'static str,
+    /// The source address users write in `required_providers`, e.g. `registry.terraform.io/example/example`; the
+    /// key of the debug-mode reattach JSON.
+    pub address: &'static str,
+}
+
+/// The whole `main` of a provider binary: parses the arguments, answers `--version` and `--help`, or initialises
+/// hclog logging on stderr and serves `provider()` until Terraform is done with it.
+pub fn run<P: Provider>(info: &PluginInfo, provider: impl FnOnce() -> P) -> ExitCode {
+    let debug = match parse_args(std::env::args_os().skip(1)) {
+        Ok(Invocation::Serve { debug }) => debug,
+        Ok(Invocation::Version) => {
+            println!("{} {}", info.binary_name, info.version);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Help) => {
+            println!("{}", usage(info.binary_name));
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("{error}\n\n{}", usage(info.binary_name));
+            return ExitCode::from(2);
+        }
+    };
+    logging::init();
+    serve(provider(), ServeOptions::new(info).with_debug(debug))
+}
 
 /// What the binary was asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,18 +59,20 @@ pub enum Invocation {
 
 /// An argument we do not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown argument {argument:?}\n\n{USAGE}")]
+#[error("unknown argument {argument:?}")]
 pub struct UsageError {
     /// The offending argument, lossily converted to UTF-8.
     pub argument: String,
 }
 
-/// Usage text, printed for `--help` and after a usage error.
-pub const USAGE: &str = "\
-Usage: terraform-provider-ovhiplb [-debug | --version | --help]
-
-Terraform starts this binary itself. Run it by hand only with -debug, then export the
-TF_REATTACH_PROVIDERS value it prints in the shell where you run terraform.";
+/// Usage text of the binary `binary_name`, printed for `--help` and after a usage error.
+pub fn usage(binary_name: &str) -> String {
+    format!(
+        "Usage: {binary_name} [-debug | --version | --help]\n\n\
+         Terraform starts this binary itself. Run it by hand only with -debug, then export the\n\
+         TF_REATTACH_PROVIDERS value it prints in the shell where you run terraform."
+    )
+}
 
 /// Parses the arguments (without the program name). Single and double dashes are both accepted, as Go's
 /// `flag` package does.
@@ -76,7 +118,8 @@ mod tests {
         assert_eq!(parse(&["-h"]), Ok(Invocation::Help));
         let err = parse(&["serve"]).unwrap_err();
         assert_eq!(err.argument, "serve");
-        assert!(err.to_string().contains("Usage:"));
+        assert_eq!(err.to_string(), "unknown argument \"serve\"");
+        assert!(usage("terraform-provider-x").starts_with("Usage: terraform-provider-x [-debug"));
         assert!(parse(&["---debug"]).is_err());
     }
 }

@@ -2,6 +2,9 @@
 //! hands decoded values to the framework and encodes the results. Every problem (unknown type name, undecodable
 //! value, unconfigured provider) is an error diagnostic in the response, never a gRPC error or a panic.
 //!
+//! Every RPC has the same shape, carried by [`Call`]: look the type up, decode the request's values with its
+//! schema, run the framework, encode the result, and answer with the diagnostics gathered on the way.
+//!
 //! Calls run concurrently: the only shared mutable state is the provider's configured data, behind a lock held
 //! just long enough to clone an `Arc`. `Stop` cancels a token every operation's context carries.
 
@@ -17,7 +20,8 @@ use super::framework::{Ctx, DataSourceRuntime, ManagedResource, Provider};
 use super::proto::tfplugin5 as pb;
 use super::proto::tfplugin5::provider_server::Provider as ProviderRpc;
 use super::schema::Schema;
-use super::value::{Type, Value, json, msgpack};
+use super::value::{Type, Value};
+use super::wire;
 
 /// Where the provider is in its configuration.
 enum Configured<D> {
@@ -39,54 +43,6 @@ pub struct ProviderService<P: Provider> {
     data_sources: HashMap<&'static str, DataSourceRuntime<P::Data>>,
     configured: RwLock<Configured<P::Data>>,
     stop: CancellationToken,
-}
-
-type RpcResult<T> = Result<Response<T>, Status>;
-
-fn reply<T>(message: T) -> RpcResult<T> {
-    Ok(Response::new(message))
-}
-
-/// Decodes a request value; an absent or empty value is null. Terraform sends msgpack; JSON is accepted too.
-fn decode(
-    value: Option<&pb::DynamicValue>,
-    ty: &Type,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
-    let Some(value) = value else {
-        return Some(Value::Null);
-    };
-    let decoded = if !value.msgpack.is_empty() {
-        msgpack::decode(&value.msgpack, ty)
-    } else if !value.json.is_empty() {
-        json::decode(&value.json, ty)
-    } else {
-        Ok(Value::Null)
-    };
-    decoded.map_err(|e| diags.value_error(what, &e)).ok()
-}
-
-/// Encodes a response value as msgpack.
-fn encode(
-    value: &Value,
-    ty: &Type,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<pb::DynamicValue> {
-    match msgpack::encode(value, ty) {
-        Ok(bytes) => Some(pb::DynamicValue {
-            msgpack: bytes,
-            json: Vec::new(),
-        }),
-        Err(e) => {
-            diags.error(
-                format!("Provider produced an invalid {what}"),
-                format!("{e}; this is a bug in the provider."),
-            );
-            None
-        }
-    }
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -136,36 +92,6 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    fn resource(
-        &self,
-        type_name: &str,
-        diags: &mut Diagnostics,
-    ) -> Option<&ManagedResource<P::Data>> {
-        let found = self.resources.get(type_name);
-        if found.is_none() {
-            diags.error(
-                "Unknown resource type",
-                format!("This provider has no resource type {type_name:?}."),
-            );
-        }
-        found
-    }
-
-    fn data_source(
-        &self,
-        type_name: &str,
-        diags: &mut Diagnostics,
-    ) -> Option<&DataSourceRuntime<P::Data>> {
-        let found = self.data_sources.get(type_name);
-        if found.is_none() {
-            diags.error(
-                "Unknown data source",
-                format!("This provider has no data source {type_name:?}."),
-            );
-        }
-        found
-    }
-
     /// The configured data, if any (plan-time hooks run without it).
     fn data_if_configured(&self) -> Option<Arc<P::Data>> {
         match &*self
@@ -210,15 +136,115 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
+type RpcResult<T> = Result<Response<T>, Status>;
+
+/// A tfplugin5 response: every one carries the call's diagnostics.
+trait Reply {
+    fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>);
+}
+
+macro_rules! replies {
+    ($($response:ty),* $(,)?) => {
+        $(impl Reply for $response {
+            fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>) {
+                self.diagnostics = diagnostics;
+            }
+        })*
+    };
+}
+
+replies!(
+    pb::get_metadata::Response,
+    pb::get_provider_schema::Response,
+    pb::prepare_provider_config::Response,
+    pb::validate_resource_type_config::Response,
+    pb::validate_data_source_config::Response,
+    pb::upgrade_resource_state::Response,
+    pb::configure::Response,
+    pb::read_resource::Response,
+    pb::plan_resource_change::Response,
+    pb::apply_resource_change::Response,
+    pb::import_resource_state::Response,
+    pb::read_data_source::Response,
+);
+
+/// One RPC in progress: the diagnostics it has gathered, and the lookups and conversions every RPC needs, each
+/// reporting its problem as a diagnostic (so that a handler only says what it does with what it got).
+struct Call<'a, P: Provider> {
+    service: &'a ProviderService<P>,
+    diags: Diagnostics,
+}
+
+impl<'a, P: Provider> Call<'a, P> {
+    /// The managed resource type `type_name`.
+    fn resource(&mut self, type_name: &str) -> Option<&'a ManagedResource<P::Data>> {
+        let found = self.service.resources.get(type_name);
+        if found.is_none() {
+            self.diags.error(
+                "Unknown resource type",
+                format!("This provider has no resource type {type_name:?}."),
+            );
+        }
+        found
+    }
+
+    /// The data source type `type_name`.
+    fn data_source(&mut self, type_name: &str) -> Option<&'a DataSourceRuntime<P::Data>> {
+        let found = self.service.data_sources.get(type_name);
+        if found.is_none() {
+            self.diags.error(
+                "Unknown data source",
+                format!("This provider has no data source {type_name:?}."),
+            );
+        }
+        found
+    }
+
+    fn decode(&mut self, value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Option<Value> {
+        wire::decode(value, ty, what, &mut self.diags)
+    }
+
+    fn encode(&mut self, value: &Value, ty: &Type, what: &str) -> Option<pb::DynamicValue> {
+        wire::encode(value, ty, what, &mut self.diags)
+    }
+
+    /// The configured provider data, or an error saying why there is none.
+    fn data(&mut self) -> Option<Arc<P::Data>> {
+        self.service.data(&mut self.diags)
+    }
+
+    /// An operation context carrying `data` and the service's Stop.
+    fn ctx<T>(&self, data: T) -> Ctx<T> {
+        Ctx::new(data, self.service.stop.clone())
+    }
+
+    /// Answers with `response` and the diagnostics gathered.
+    fn reply<R: Reply>(self, mut response: R) -> RpcResult<R> {
+        response.set_diagnostics(wire::diagnostics(&self.diags));
+        Ok(Response::new(response))
+    }
+}
+
+impl<P: Provider> ProviderService<P> {
+    /// Starts an RPC: the request's message and a [`Call`] to gather its diagnostics.
+    fn begin<T>(&self, request: Request<T>) -> (Call<'_, P>, T) {
+        let call = Call {
+            service: self,
+            diags: Diagnostics::new(),
+        };
+        (call, request.into_inner())
+    }
+}
+
 #[tonic::async_trait]
 impl<P: Provider> ProviderRpc for ProviderService<P> {
     async fn get_metadata(
         &self,
-        _: Request<pb::get_metadata::Request>,
+        request: Request<pb::get_metadata::Request>,
     ) -> RpcResult<pb::get_metadata::Response> {
-        reply(pb::get_metadata::Response {
+        let (call, _) = self.begin(request);
+        call.reply(pb::get_metadata::Response {
             server_capabilities: Some(Self::capabilities()),
-            diagnostics: Vec::new(),
             data_sources: self
                 .data_sources
                 .keys()
@@ -233,30 +259,29 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                     type_name: (*name).to_owned(),
                 })
                 .collect(),
-            functions: Vec::new(),
+            ..Default::default()
         })
     }
 
     async fn get_schema(
         &self,
-        _: Request<pb::get_provider_schema::Request>,
+        request: Request<pb::get_provider_schema::Request>,
     ) -> RpcResult<pb::get_provider_schema::Response> {
-        reply(pb::get_provider_schema::Response {
-            provider: Some(self.provider_schema.to_proto()),
+        let (call, _) = self.begin(request);
+        call.reply(pb::get_provider_schema::Response {
+            provider: Some(wire::schema(&self.provider_schema)),
             resource_schemas: self
                 .resources
                 .iter()
-                .map(|(name, r)| ((*name).to_owned(), r.schema().to_proto()))
+                .map(|(name, r)| ((*name).to_owned(), wire::schema(r.schema())))
                 .collect(),
             data_source_schemas: self
                 .data_sources
                 .iter()
-                .map(|(name, d)| ((*name).to_owned(), d.schema().to_proto()))
+                .map(|(name, d)| ((*name).to_owned(), wire::schema(d.schema())))
                 .collect(),
-            diagnostics: Vec::new(),
-            provider_meta: None,
             server_capabilities: Some(Self::capabilities()),
-            functions: HashMap::new(),
+            ..Default::default()
         })
     }
 
@@ -264,21 +289,19 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::prepare_provider_config::Request>,
     ) -> RpcResult<pb::prepare_provider_config::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(config) = decode(
+        let (mut call, request) = self.begin(request);
+        if let Some(config) = call.decode(
             request.config.as_ref(),
             &self.provider_type,
             "provider configuration",
-            &mut diags,
         ) {
-            validate_config(&self.provider_schema.block, &config, &mut diags);
-            self.provider.validate(&config, &mut diags);
+            validate_config(&self.provider_schema.block, &config, &mut call.diags);
+            self.provider.validate(&config, &mut call.diags);
         }
         // Terraform ignores prepared_config (and warns when it differs), so echo the input.
-        reply(pb::prepare_provider_config::Response {
+        call.reply(pb::prepare_provider_config::Response {
             prepared_config: request.config,
-            diagnostics: diags.to_proto(),
+            ..Default::default()
         })
     }
 
@@ -286,66 +309,58 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::validate_resource_type_config::Request>,
     ) -> RpcResult<pb::validate_resource_type_config::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(resource) = self.resource(&request.type_name, &mut diags)
-            && let Some(config) = decode(
+        let (mut call, request) = self.begin(request);
+        if let Some(resource) = call.resource(&request.type_name)
+            && let Some(config) = call.decode(
                 request.config.as_ref(),
                 resource.value_type(),
                 "configuration",
-                &mut diags,
             )
         {
-            resource.validate(&config, &mut diags);
+            resource.validate(&config, &mut call.diags);
         }
-        reply(pb::validate_resource_type_config::Response {
-            diagnostics: diags.to_proto(),
-        })
+        call.reply(pb::validate_resource_type_config::Response::default())
     }
 
     async fn validate_data_source_config(
         &self,
         request: Request<pb::validate_data_source_config::Request>,
     ) -> RpcResult<pb::validate_data_source_config::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(source) = self.data_source(&request.type_name, &mut diags)
-            && let Some(config) = decode(
+        let (mut call, request) = self.begin(request);
+        if let Some(source) = call.data_source(&request.type_name)
+            && let Some(config) = call.decode(
                 request.config.as_ref(),
                 source.value_type(),
                 "configuration",
-                &mut diags,
             )
         {
-            source.validate(&config, &mut diags);
+            source.validate(&config, &mut call.diags);
         }
-        reply(pb::validate_data_source_config::Response {
-            diagnostics: diags.to_proto(),
-        })
+        call.reply(pb::validate_data_source_config::Response::default())
     }
 
     async fn upgrade_resource_state(
         &self,
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> RpcResult<pb::upgrade_resource_state::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
+        let (mut call, request) = self.begin(request);
         let mut upgraded_state = None;
-        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+        if let Some(resource) = call.resource(&request.type_name) {
             let raw = request.raw_state.unwrap_or_default();
             if raw.json.is_empty() && !raw.flatmap.is_empty() {
-                diags.error(
+                call.diags.error(
                     "Unsupported state format",
                     "This state was written by Terraform 0.11 or older (flatmap); it cannot be upgraded here.",
                 );
-            } else if let Some(value) = resource.upgrade(request.version, &raw.json, &mut diags) {
-                upgraded_state =
-                    encode(&value, resource.value_type(), "upgraded state", &mut diags);
+            } else if let Some(value) =
+                resource.upgrade(request.version, &raw.json, &mut call.diags)
+            {
+                upgraded_state = call.encode(&value, resource.value_type(), "upgraded state");
             }
         }
-        reply(pb::upgrade_resource_state::Response {
+        call.reply(pb::upgrade_resource_state::Response {
             upgraded_state,
-            diagnostics: diags.to_proto(),
+            ..Default::default()
         })
     }
 
@@ -353,73 +368,65 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::configure::Request>,
     ) -> RpcResult<pb::configure::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let Some(config) = decode(
+        let (mut call, request) = self.begin(request);
+        let state = match call.decode(
             request.config.as_ref(),
             &self.provider_type,
             "provider configuration",
-            &mut diags,
-        ) else {
-            self.set_configured(Configured::Failed);
-            return reply(pb::configure::Response {
-                diagnostics: diags.to_proto(),
-            });
-        };
-        if !config.is_wholly_known() {
+        ) {
+            None => Configured::Failed,
             // Plan with a provider config depending on unknown values: defer; operations needing the client
             // explain why it is missing.
-            self.set_configured(Configured::Unknown);
-            return reply(pb::configure::Response {
-                diagnostics: Vec::new(),
-            });
-        }
-        let ctx = Ctx::new((), self.stop.clone());
-        let state = match self.provider.configure(&ctx, &config, &mut diags).await {
-            Some(data) if !diags.has_errors() => Configured::Ready(Arc::new(data)),
-            _ => {
-                if !diags.has_errors() {
-                    diags.error(
-                        "Provider configuration failed",
-                        "The provider could not be configured.",
-                    );
+            Some(config) if !config.is_wholly_known() => Configured::Unknown,
+            Some(config) => {
+                let ctx = call.ctx(());
+                match self
+                    .provider
+                    .configure(&ctx, &config, &mut call.diags)
+                    .await
+                {
+                    Some(data) if !call.diags.has_errors() => Configured::Ready(Arc::new(data)),
+                    _ => {
+                        if !call.diags.has_errors() {
+                            call.diags.error(
+                                "Provider configuration failed",
+                                "The provider could not be configured.",
+                            );
+                        }
+                        Configured::Failed
+                    }
                 }
-                Configured::Failed
             }
         };
         self.set_configured(state);
-        reply(pb::configure::Response {
-            diagnostics: diags.to_proto(),
-        })
+        call.reply(pb::configure::Response::default())
     }
 
     async fn read_resource(
         &self,
         request: Request<pb::read_resource::Request>,
     ) -> RpcResult<pb::read_resource::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
+        let (mut call, request) = self.begin(request);
         let mut new_state = request.current_state.clone();
-        if let Some(resource) = self.resource(&request.type_name, &mut diags)
-            && let Some(state) = decode(
+        if let Some(resource) = call.resource(&request.type_name)
+            && let Some(state) = call.decode(
                 request.current_state.as_ref(),
                 resource.value_type(),
                 "current state",
-                &mut diags,
             )
             && !state.is_null()
-            && let Some(data) = self.data(&mut diags)
+            && let Some(data) = call.data()
         {
-            let ctx = Ctx::new(&*data, self.stop.clone());
-            let fresh = resource.read(&ctx, state, &mut diags).await;
-            new_state = encode(&fresh, resource.value_type(), "state", &mut diags).or(new_state);
+            let ctx = call.ctx(&*data);
+            let fresh = resource.read(&ctx, state, &mut call.diags).await;
+            new_state = call
+                .encode(&fresh, resource.value_type(), "state")
+                .or(new_state);
         }
-        reply(pb::read_resource::Response {
+        call.reply(pb::read_resource::Response {
             new_state,
-            diagnostics: diags.to_proto(),
             private: request.private,
-            deferred: None,
-            new_identity: None,
+            ..Default::default()
         })
     }
 
@@ -427,38 +434,33 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> RpcResult<pb::plan_resource_change::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
+        let (mut call, request) = self.begin(request);
         let mut planned_state = None;
         let mut requires_replace = Vec::new();
-        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+        if let Some(resource) = call.resource(&request.type_name) {
             let ty = resource.value_type();
-            let prior = decode(request.prior_state.as_ref(), ty, "prior state", &mut diags);
-            let proposed = decode(
+            let prior = call.decode(request.prior_state.as_ref(), ty, "prior state");
+            let proposed = call.decode(
                 request.proposed_new_state.as_ref(),
                 ty,
                 "proposed new state",
-                &mut diags,
             );
-            let config = decode(request.config.as_ref(), ty, "configuration", &mut diags);
+            let config = call.decode(request.config.as_ref(), ty, "configuration");
             if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
                 let data = self.data_if_configured();
-                let ctx = Ctx::new(data.as_deref(), self.stop.clone());
+                let ctx = call.ctx(data.as_deref());
                 let (planned, replace) = resource
-                    .plan(&ctx, prior, proposed, config, &mut diags)
+                    .plan(&ctx, prior, proposed, config, &mut call.diags)
                     .await;
-                planned_state = encode(&planned, ty, "plan", &mut diags);
-                requires_replace = replace.iter().map(super::diag::path_to_proto).collect();
+                planned_state = call.encode(&planned, ty, "plan");
+                requires_replace = replace.iter().map(wire::path).collect();
             }
         }
-        reply(pb::plan_resource_change::Response {
+        call.reply(pb::plan_resource_change::Response {
             planned_state,
             requires_replace,
             planned_private: request.prior_private,
-            diagnostics: diags.to_proto(),
-            legacy_type_system: false,
-            deferred: None,
-            planned_identity: None,
+            ..Default::default()
         })
     }
 
@@ -466,36 +468,28 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
+        let (mut call, request) = self.begin(request);
         // Until the operation runs, the answer is "nothing changed".
         let mut new_state = request.prior_state.clone();
-        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+        if let Some(resource) = call.resource(&request.type_name) {
             let ty = resource.value_type();
-            let prior = decode(request.prior_state.as_ref(), ty, "prior state", &mut diags);
-            let planned = decode(
-                request.planned_state.as_ref(),
-                ty,
-                "planned state",
-                &mut diags,
-            );
-            let config = decode(request.config.as_ref(), ty, "configuration", &mut diags);
+            let prior = call.decode(request.prior_state.as_ref(), ty, "prior state");
+            let planned = call.decode(request.planned_state.as_ref(), ty, "planned state");
+            let config = call.decode(request.config.as_ref(), ty, "configuration");
             if let (Some(prior), Some(planned), Some(config)) = (prior, planned, config)
-                && let Some(data) = self.data(&mut diags)
+                && let Some(data) = call.data()
             {
-                let ctx = Ctx::new(&*data, self.stop.clone());
+                let ctx = call.ctx(&*data);
                 let state = resource
-                    .apply(&ctx, prior, planned, config, &mut diags)
+                    .apply(&ctx, prior, planned, config, &mut call.diags)
                     .await;
-                new_state = encode(&state, ty, "new state", &mut diags).or(new_state);
+                new_state = call.encode(&state, ty, "new state").or(new_state);
             }
         }
-        reply(pb::apply_resource_change::Response {
+        call.reply(pb::apply_resource_change::Response {
             new_state,
             private: request.planned_private,
-            diagnostics: diags.to_proto(),
-            legacy_type_system: false,
-            new_identity: None,
+            ..Default::default()
         })
     }
 
@@ -503,29 +497,25 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
+        let (mut call, request) = self.begin(request);
         let mut imported_resources = Vec::new();
-        if let Some(resource) = self.resource(&request.type_name, &mut diags)
-            && let Some(data) = self.data(&mut diags)
+        if let Some(resource) = call.resource(&request.type_name)
+            && let Some(data) = call.data()
         {
-            let ctx = Ctx::new(&*data, self.stop.clone());
-            if let Some(state) = resource.import(&ctx, &request.id, &mut diags).await
-                && let Some(state) =
-                    encode(&state, resource.value_type(), "imported state", &mut diags)
+            let ctx = call.ctx(&*data);
+            if let Some(state) = resource.import(&ctx, &request.id, &mut call.diags).await
+                && let Some(state) = call.encode(&state, resource.value_type(), "imported state")
             {
                 imported_resources.push(pb::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
                     state: Some(state),
-                    private: Vec::new(),
-                    identity: None,
+                    ..Default::default()
                 });
             }
         }
-        reply(pb::import_resource_state::Response {
+        call.reply(pb::import_resource_state::Response {
             imported_resources,
-            diagnostics: diags.to_proto(),
-            deferred: None,
+            ..Default::default()
         })
     }
 
@@ -533,41 +523,31 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
-        let request = request.into_inner();
-        let mut diags = Diagnostics::new();
+        let (mut call, request) = self.begin(request);
         let mut state = None;
-        if let Some(source) = self.data_source(&request.type_name, &mut diags)
-            && let Some(config) = decode(
+        if let Some(source) = call.data_source(&request.type_name)
+            && let Some(config) = call.decode(
                 request.config.as_ref(),
                 source.value_type(),
                 "configuration",
-                &mut diags,
             )
-            && let Some(data) = self.data(&mut diags)
+            && let Some(data) = call.data()
         {
-            let ctx = Ctx::new(&*data, self.stop.clone());
-            let result = source.read(&ctx, config, &mut diags).await;
-            if !diags.has_errors() {
-                state = encode(
-                    &result,
-                    source.value_type(),
-                    "data source state",
-                    &mut diags,
-                );
+            let ctx = call.ctx(&*data);
+            let result = source.read(&ctx, config, &mut call.diags).await;
+            if !call.diags.has_errors() {
+                state = call.encode(&result, source.value_type(), "data source state");
             }
         }
-        reply(pb::read_data_source::Response {
+        call.reply(pb::read_data_source::Response {
             state,
-            diagnostics: diags.to_proto(),
-            deferred: None,
+            ..Default::default()
         })
     }
 
     async fn stop(&self, _: Request<pb::stop::Request>) -> RpcResult<pb::stop::Response> {
         tracing::info!("Terraform asked the provider to stop; cancelling operations in flight");
         self.stop.cancel();
-        reply(pb::stop::Response {
-            error: String::new(),
-        })
+        Ok(Response::new(pb::stop::Response::default()))
     }
 }

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting};
-use crate::plugin::value::{AttrPath, Value};
+use crate::diag::Diagnostics;
+use crate::schema::{Attribute, Block, NestedBlock, Nesting};
+use crate::value::{AttrPath, Value};
 
 /// The block's name in configurations and state.
 pub const BLOCK_NAME: &str = "timeouts";

@@ -3,8 +3,7 @@
 
 use std::fmt;
 
-use super::proto::tfplugin5 as pb;
-use super::value::{AttrPath, PathStep, ValueError};
+use super::value::{AttrPath, ValueError};
 
 /// How bad a diagnostic is; any error aborts the operation in Terraform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,20 +55,6 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
-
-    /// The wire form.
-    pub fn to_proto(&self) -> pb::Diagnostic {
-        let severity = match self.severity {
-            Severity::Error => pb::diagnostic::Severity::Error,
-            Severity::Warning => pb::diagnostic::Severity::Warning,
-        };
-        pb::Diagnostic {
-            severity: severity.into(),
-            summary: self.summary.clone(),
-            detail: self.detail.clone(),
-            attribute: self.path.as_ref().map(path_to_proto),
-        }
-    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -87,23 +72,6 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
-}
-
-/// A path in the wire form.
-pub fn path_to_proto(path: &AttrPath) -> pb::AttributePath {
-    use pb::attribute_path::{Step, step::Selector};
-    let steps = path
-        .steps()
-        .iter()
-        .map(|step| Step {
-            selector: Some(match step {
-                PathStep::Attr(name) => Selector::AttributeName(name.clone()),
-                PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
-                PathStep::Index(index) => Selector::ElementKeyInt(*index),
-            }),
-        })
-        .collect();
-    pb::AttributePath { steps }
 }
 
 /// The diagnostics of one operation, in the order they were found.
@@ -178,11 +146,6 @@ impl Diagnostics {
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
-
-    /// The wire form.
-    pub fn to_proto(&self) -> Vec<pb::Diagnostic> {
-        self.0.iter().map(Diagnostic::to_proto).collect()
-    }
 }
 
 impl From<Diagnostic> for Diagnostics {
@@ -206,47 +169,5 @@ impl<'a> IntoIterator for &'a Diagnostics {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use pb::attribute_path::step::Selector;
-
-    #[test]
-    fn proto_conversion_keeps_severity_and_path() {
-        let mut diags = Diagnostics::new();
-        diags.warning("w", "");
-        diags.error_at(
-            &AttrPath::attr("rules").join_index(1).join_key("k"),
-            "bad",
-            "detail",
-        );
-        assert!(diags.has_errors());
-        let proto = diags.to_proto();
-        assert_eq!(proto[0].severity, pb::diagnostic::Severity::Warning as i32);
-        assert_eq!(proto[0].attribute, None);
-        assert_eq!(proto[1].severity, pb::diagnostic::Severity::Error as i32);
-        let steps: Vec<_> = proto[1]
-            .attribute
-            .as_ref()
-            .unwrap()
-            .steps
-            .iter()
-            .map(|s| s.selector.clone())
-            .collect();
-        assert_eq!(
-            steps,
-            vec![
-                Some(Selector::AttributeName("rules".into())),
-                Some(Selector::ElementKeyInt(1)),
-                Some(Selector::ElementKeyString("k".into())),
-            ]
-        );
-        assert_eq!(
-            diags.iter().nth(1).unwrap().to_string(),
-            "error: bad (at rules[1][\"k\"]): detail"
-        );
     }
 }

@@ -2,8 +2,8 @@
 //! diff. Plans keep the prior value when the config is semantically equal to it, and results of apply and read
 //! keep the planned or prior representation of values that are semantically equal to it.
 
-use crate::plugin::schema::{Block, Nesting, SemanticEq};
-use crate::plugin::value::Value;
+use crate::schema::{Block, Nesting, SemanticEq};
+use crate::value::Value;
 
 /// Whether `a` and `b` are equal, comparing primitives with `eq` (collections element by element, sets in any
 /// order). Null and unknown are only equal to themselves.
@@ -141,7 +141,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::plugin::schema::{Attribute, NestedBlock};
+    use crate::schema::{Attribute, NestedBlock};
 
     fn ip_eq() -> SemanticEq {
         Arc::new(|a: &Value, b: &Value| {

@@ -11,9 +11,9 @@ use super::semantic::reconcile;
 use super::timeouts::{self, Operation, TimeoutDefaults};
 use super::traits::{DataSource, PlanChange, Resource};
 use super::validate::validate_config;
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::schema::Schema;
-use crate::plugin::value::{AttrPath, Type, Value, json};
+use crate::diag::Diagnostics;
+use crate::schema::Schema;
+use crate::value::{AttrPath, Type, Value, json};
 
 /// A managed resource type with its complete schema.
 pub struct ManagedResource<D> {

@@ -3,11 +3,11 @@
 //! equality). A small builder keeps declarations to a line or two:
 //!
 //! ```
-//! use ovhiplb::plugin::schema::{Attribute, Block};
-//! use ovhiplb::plugin::value::Type;
+//! use tfplugin5_runtime::schema::{Attribute, Block};
+//! use tfplugin5_runtime::value::Type;
 //! let block = Block::new()
-//!     .attr(Attribute::string("service_name").required().requires_replace().description("The IPLB service."))
-//!     .attr(Attribute::new("ips", Type::set(Type::String)).optional().computed().description("Failover IPs."));
+//!     .attr(Attribute::string("name").required().requires_replace().description("The server name."))
+//!     .attr(Attribute::new("ips", Type::set(Type::String)).optional().computed().description("Its addresses."));
 //! assert!(block.attribute("ips").is_some());
 //! ```
 
@@ -15,7 +15,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::diag::Diagnostics;
-use super::proto::tfplugin5 as pb;
 use super::value::{AttrPath, Type, Value, msgpack};
 
 /// How Terraform and editors render a description.
@@ -24,15 +23,6 @@ pub enum DescriptionKind {
     #[default]
     Plain,
     Markdown,
-}
-
-impl DescriptionKind {
-    fn to_proto(self) -> i32 {
-        match self {
-            Self::Plain => pb::StringKind::Plain as i32,
-            Self::Markdown => pb::StringKind::Markdown as i32,
-        }
-    }
 }
 
 /// The `description` (plain text) and `markdown` builder methods of a type with `description` and
@@ -218,22 +208,6 @@ impl Attribute {
         self.semantic_eq = Some(Arc::new(eq));
         self
     }
-
-    fn to_proto(&self) -> pb::schema::Attribute {
-        pb::schema::Attribute {
-            name: self.name.clone(),
-            r#type: self.ty.to_json_bytes(),
-            description: self.description.clone(),
-            required: self.required,
-            optional: self.optional,
-            computed: self.computed,
-            sensitive: self.sensitive,
-            description_kind: self.description_kind.to_proto(),
-            deprecated: self.deprecated.is_some(),
-            write_only: false,
-            deprecation_message: self.deprecated.clone().unwrap_or_default(),
-        }
-    }
 }
 
 /// How a nested block repeats.
@@ -293,24 +267,6 @@ impl NestedBlock {
             Nesting::Map => Type::map(object),
         }
     }
-
-    fn to_proto(&self) -> pb::schema::NestedBlock {
-        use pb::schema::nested_block::NestingMode;
-        let nesting = match self.nesting {
-            Nesting::Single => NestingMode::Single,
-            Nesting::Group => NestingMode::Group,
-            Nesting::List => NestingMode::List,
-            Nesting::Set => NestingMode::Set,
-            Nesting::Map => NestingMode::Map,
-        };
-        pb::schema::NestedBlock {
-            type_name: self.type_name.clone(),
-            block: Some(self.block.to_proto()),
-            nesting: nesting.into(),
-            min_items: self.min_items,
-            max_items: self.max_items,
-        }
-    }
 }
 
 /// A block: the body of a resource, data source or provider, or of a nested block.
@@ -366,18 +322,6 @@ impl Block {
                 )
                 .collect(),
         )
-    }
-
-    fn to_proto(&self) -> pb::schema::Block {
-        pb::schema::Block {
-            version: 0,
-            attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
-            block_types: self.blocks.iter().map(NestedBlock::to_proto).collect(),
-            description: self.description.clone(),
-            description_kind: self.description_kind.to_proto(),
-            deprecated: self.deprecated.is_some(),
-            deprecation_message: self.deprecated.clone().unwrap_or_default(),
-        }
     }
 
     /// Problems Terraform would reject the schema for (its `InternalValidate`), plus our own house rules: every
@@ -478,21 +422,13 @@ impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }
-
-    /// The wire form.
-    pub fn to_proto(&self) -> pb::Schema {
-        pb::Schema {
-            version: self.version,
-            block: Some(self.block.to_proto()),
-        }
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> Block {
+    pub(crate) fn sample() -> Block {
         Block::new()
             .description("A thing.")
             .attr(
@@ -539,29 +475,6 @@ mod tests {
             Type::list(Type::object([("on", Type::Bool)]))
         );
         assert_eq!(attributes["port"], Type::Number);
-    }
-
-    #[test]
-    fn proto_encoding() {
-        let proto = Schema::new(sample()).version(2).to_proto();
-        assert_eq!(proto.version, 2);
-        let block = proto.block.unwrap();
-        let ips = block.attributes.iter().find(|a| a.name == "ips").unwrap();
-        assert_eq!(ips.r#type, br#"["set","string"]"#);
-        assert_eq!(ips.description_kind, pb::StringKind::Markdown as i32);
-        let secret = block
-            .attributes
-            .iter()
-            .find(|a| a.name == "secret")
-            .unwrap();
-        assert!(secret.sensitive && secret.deprecated && secret.deprecation_message == "gone");
-        let port = block.attributes.iter().find(|a| a.name == "port").unwrap();
-        assert!(port.optional && port.computed && !port.required);
-        assert_eq!(
-            block.block_types[0].nesting,
-            pb::schema::nested_block::NestingMode::List as i32
-        );
-        assert_eq!(block.block_types[0].max_items, 3);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //!   for unknown (a change of the `timeouts` block alone is no change);
 //! - `requires_replace` lists the attributes so marked whose planned value differs from the prior one.
 
-use crate::plugin::schema::{Block, Nesting};
-use crate::plugin::value::{AttrPath, Value};
+use crate::schema::{Block, Nesting};
+use crate::value::{AttrPath, Value};
 
 use super::semantic::semantically_equal;
 use super::timeouts;

@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::schema::{Attribute, Block, Schema};
-use crate::plugin::value::{AttrPath, Type, Value};
+use crate::diag::Diagnostics;
+use crate::schema::{Attribute, Block, Schema};
+use crate::value::{AttrPath, Type, Value};
 
 /// `1.2.3.4` and `1.2.3.4/32` are the same address.
 fn same_ip(a: &Value, b: &Value) -> bool {

@@ -16,12 +16,15 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 
 use super::controller::{Controller, Stdio};
+use super::framework::Provider;
+use super::grpc::ProviderService;
 use super::handshake::{self, HandshakeLine, Negotiation, PortRange};
 use super::incoming::accept_connections;
 use super::proto::plugin::grpc_controller_server::GrpcControllerServer;
 use super::proto::plugin::grpc_stdio_server::GrpcStdioServer;
-use super::proto::tfplugin5::provider_server::{Provider, ProviderServer};
+use super::proto::tfplugin5::provider_server::ProviderServer;
 use super::tls::{self, ServerIdentity, TlsSetupError};
+use crate::PluginInfo;
 
 /// The largest gRPC message accepted or sent, as terraform-plugin-go does (tonic's default decode limit, 4 MiB,
 /// is too small for big states).
@@ -36,17 +39,20 @@ pub const HEALTH_SERVICE_NAME: &str = "plugin";
 /// Options for [`serve`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServeOptions {
-    /// The provider's source address, e.g. `registry.terraform.io/ovhiplb/ovhiplb` (key of the reattach JSON).
+    /// The provider's source address, e.g. `registry.terraform.io/example/example` (key of the reattach JSON).
     pub provider_address: String,
+    /// The executable's name, for the message shown to whoever runs it by hand.
+    pub binary_name: String,
     /// Debug (reattach) mode: no cookie check, no TLS, instructions on stdout, stop on SIGINT.
     pub debug: bool,
 }
 
 impl ServeOptions {
-    /// Options for a Terraform-launched process.
-    pub fn new(provider_address: impl Into<String>) -> Self {
+    /// Options for a Terraform-launched process of the provider `info`.
+    pub fn new(info: &PluginInfo) -> Self {
         Self {
-            provider_address: provider_address.into(),
+            provider_address: info.address.to_owned(),
+            binary_name: info.binary_name.to_owned(),
             debug: false,
         }
     }
@@ -108,15 +114,16 @@ impl PluginEnv {
     }
 }
 
-/// Serves `service` until Terraform asks us to stop (or, in debug mode, until SIGINT), and returns the exit
+/// Serves `provider` until Terraform asks us to stop (or, in debug mode, until SIGINT), and returns the exit
 /// code. Logging should be initialised first (see [`super::logging::init`]); nothing but the handshake (or the
-/// debug instructions) is ever written to stdout.
-pub fn serve<S: Provider>(service: S, options: ServeOptions) -> ExitCode {
+/// debug instructions) is ever written to stdout. [`crate::cli::run`] does both.
+pub fn serve<P: Provider>(provider: P, options: ServeOptions) -> ExitCode {
     let env = PluginEnv::from_process();
     if !options.debug && !handshake::cookie_is_valid(env.cookie.as_deref()) {
-        eprintln!("{}", handshake::NOT_A_COMMAND_MESSAGE);
+        eprintln!("{}", handshake::not_a_command_message(&options.binary_name));
         return ExitCode::FAILURE;
     }
+    let service = ProviderService::new(provider);
     // One thread: every launch pays for the runtime before its handshake line, and Terraform launches a provider
     // 3-5 times per command. A multi-thread runtime starts one worker per CPU (after reading the cgroup quota to
     // count them), while the provider's work is waiting on Terraform and the API with little CPU between
@@ -140,8 +147,8 @@ pub fn serve<S: Provider>(service: S, options: ServeOptions) -> ExitCode {
     }
 }
 
-async fn run<S: Provider>(
-    service: S,
+async fn run<P: Provider>(
+    service: ProviderService<P>,
     options: ServeOptions,
     env: PluginEnv,
 ) -> Result<(), ServeError> {
@@ -219,8 +226,8 @@ async fn run<S: Provider>(
 }
 
 /// The gRPC services: the provider, health ("plugin" = SERVING), controller and stdio.
-async fn router<S: Provider>(
-    service: S,
+async fn router<P: Provider>(
+    service: ProviderService<P>,
     shutdown: &CancellationToken,
 ) -> tonic::transport::server::Router {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -378,24 +385,30 @@ mod tests {
     #[test]
     fn reattach_json_matches_terraforms_format() {
         let json = reattach_json(
-            "registry.terraform.io/ovhiplb/ovhiplb",
+            "registry.terraform.io/example/example",
             "127.0.0.1:41685".parse().unwrap(),
             42,
         )
         .unwrap();
         assert_eq!(
             json,
-            r#"{"registry.terraform.io/ovhiplb/ovhiplb":{"Protocol":"grpc","ProtocolVersion":5,"Pid":42,"Test":true,"Addr":{"Network":"tcp","String":"127.0.0.1:41685"}}}"#
+            r#"{"registry.terraform.io/example/example":{"Protocol":"grpc","ProtocolVersion":5,"Pid":42,"Test":true,"Addr":{"Network":"tcp","String":"127.0.0.1:41685"}}}"#
         );
     }
 
     #[test]
     fn options_builder() {
-        let options = ServeOptions::new("registry.terraform.io/ovhiplb/ovhiplb").with_debug(true);
+        let info = PluginInfo {
+            binary_name: "terraform-provider-example",
+            version: "1.2.3",
+            address: "registry.terraform.io/example/example",
+        };
+        let options = ServeOptions::new(&info).with_debug(true);
         assert!(options.debug);
         assert_eq!(
             options.provider_address,
-            "registry.terraform.io/ovhiplb/ovhiplb"
+            "registry.terraform.io/example/example"
         );
+        assert_eq!(options.binary_name, "terraform-provider-example");
     }
 }

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 
 use super::context::Ctx;
 use super::timeouts::TimeoutDefaults;
-use crate::plugin::diag::Diagnostics;
-use crate::plugin::schema::Schema;
-use crate::plugin::value::{AttrPath, Value};
+use crate::diag::Diagnostics;
+use crate::schema::Schema;
+use crate::value::{AttrPath, Value};
 
 /// A Terraform provider: its configuration schema, how to configure it, and what it manages.
 #[async_trait]
@@ -63,7 +63,7 @@ impl PlanChange {
 /// A managed resource type.
 #[async_trait]
 pub trait Resource<D>: Send + Sync + 'static {
-    /// The full type name, e.g. `ovhiplb_refresh`.
+    /// The full type name, e.g. `example_server`.
     fn type_name(&self) -> &'static str;
 
     /// The schema, without the `timeouts` block (the framework adds it from [`Resource::timeouts`]).
@@ -145,7 +145,7 @@ pub trait Resource<D>: Send + Sync + 'static {
 /// A data source type.
 #[async_trait]
 pub trait DataSource<D>: Send + Sync + 'static {
-    /// The full type name, e.g. `ovhiplb_failover_ips`.
+    /// The full type name, e.g. `example_images`.
     fn type_name(&self) -> &'static str;
 
     /// The schema of its block.
