@@ -16,7 +16,9 @@ use tonic::{Request, Response, Status};
 
 use super::diag::Diagnostics;
 use super::framework::validate::validate_config;
-use super::framework::{Ctx, DataSourceRuntime, ManagedResource, Provider};
+use super::framework::{
+    ActionEvent, ActionRuntime, Ctx, DataSourceRuntime, ListRuntime, ManagedResource, Provider,
+};
 use super::proto::tfplugin5 as pb;
 use super::proto::tfplugin5::provider_server::Provider as ProviderRpc;
 use super::schema::Schema;
@@ -41,6 +43,8 @@ pub struct ProviderService<P: Provider> {
     provider_type: Type,
     resources: HashMap<&'static str, ManagedResource<P::Data>>,
     data_sources: HashMap<&'static str, DataSourceRuntime<P::Data>>,
+    list_resources: HashMap<&'static str, Arc<ListRuntime<P::Data>>>,
+    actions: HashMap<&'static str, Arc<ActionRuntime<P::Data>>>,
     configured: RwLock<Configured<P::Data>>,
     stop: CancellationToken,
 }
@@ -50,7 +54,7 @@ impl<P: Provider> ProviderService<P> {
     pub fn new(provider: P) -> Self {
         let provider_schema = provider.schema();
         let provider_type = provider_schema.value_type();
-        let resources = provider
+        let resources: HashMap<_, _> = provider
             .resources()
             .into_iter()
             .map(|r| {
@@ -66,18 +70,43 @@ impl<P: Provider> ProviderService<P> {
                 (runtime.type_name(), runtime)
             })
             .collect();
+        let list_resources = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| {
+                let target = resources
+                    .get(l.type_name())
+                    .and_then(|r: &ManagedResource<_>| {
+                        r.identity()
+                            .map(|identity| (identity.clone(), r.value_type().clone()))
+                    });
+                let runtime = ListRuntime::new(l, target);
+                (runtime.type_name(), Arc::new(runtime))
+            })
+            .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| {
+                let runtime = ActionRuntime::new(a);
+                (runtime.type_name(), Arc::new(runtime))
+            })
+            .collect();
         Self {
             provider,
             provider_schema,
             provider_type,
             resources,
             data_sources,
+            list_resources,
+            actions,
             configured: RwLock::new(Configured::No),
             stop: CancellationToken::new(),
         }
     }
 
     /// The token `Stop` cancels.
+    #[cfg(feature = "wire")]
     pub fn stop_token(&self) -> CancellationToken {
         self.stop.clone()
     }
@@ -88,7 +117,7 @@ impl<P: Provider> ProviderService<P> {
             plan_destroy: true,
             get_provider_schema_optional: true,
             move_resource_state: false,
-            generate_resource_config: false,
+            generate_resource_config: true,
         }
     }
 
@@ -166,7 +195,16 @@ replies!(
     pb::apply_resource_change::Response,
     pb::import_resource_state::Response,
     pb::read_data_source::Response,
+    pb::get_resource_identity_schemas::Response,
+    pb::upgrade_resource_identity::Response,
+    pb::generate_resource_config::Response,
+    pb::validate_list_resource_config::Response,
+    pb::plan_action::Response,
+    pb::validate_action_config::Response,
 );
+
+/// The stream type of the server-streaming RPCs (tonic's boxed stream).
+type EventStream<T> = tonic::codegen::BoxStream<T>;
 
 /// One RPC in progress: the diagnostics it has gathered, and the lookups and conversions every RPC needs, each
 /// reporting its problem as a diagnostic (so that a handler only says what it does with what it got).
@@ -176,28 +214,59 @@ struct Call<'a, P: Provider> {
 }
 
 impl<'a, P: Provider> Call<'a, P> {
-    /// The managed resource type `type_name`.
-    fn resource(&mut self, type_name: &str) -> Option<&'a ManagedResource<P::Data>> {
-        let found = self.service.resources.get(type_name);
+    /// The type `type_name` of `kind` ("resource type", "data source"...) in `types`, or an error.
+    fn lookup<T>(
+        &mut self,
+        types: &'a HashMap<&'static str, T>,
+        kind: &str,
+        type_name: &str,
+    ) -> Option<&'a T> {
+        let found = types.get(type_name);
         if found.is_none() {
             self.diags.error(
-                "Unknown resource type",
-                format!("This provider has no resource type {type_name:?}."),
+                format!("Unknown {kind}"),
+                format!("This provider has no {kind} {type_name:?}."),
             );
         }
         found
     }
 
-    /// The data source type `type_name`.
+    fn resource(&mut self, type_name: &str) -> Option<&'a ManagedResource<P::Data>> {
+        self.lookup(&self.service.resources, "resource type", type_name)
+    }
+
     fn data_source(&mut self, type_name: &str) -> Option<&'a DataSourceRuntime<P::Data>> {
-        let found = self.service.data_sources.get(type_name);
-        if found.is_none() {
-            self.diags.error(
-                "Unknown data source",
-                format!("This provider has no data source {type_name:?}."),
-            );
+        self.lookup(&self.service.data_sources, "data source", type_name)
+    }
+
+    fn list_resource(&mut self, type_name: &str) -> Option<&'a Arc<ListRuntime<P::Data>>> {
+        self.lookup(
+            &self.service.list_resources,
+            "list resource type",
+            type_name,
+        )
+    }
+
+    fn action(&mut self, type_name: &str) -> Option<&'a Arc<ActionRuntime<P::Data>>> {
+        self.lookup(&self.service.actions, "action type", type_name)
+    }
+
+    /// The identity of the object whose state is `state`, for an answer: none when the resource has no identity
+    /// or `state` names no object yet (a null identity attribute). Unknown values stay only if `allow_unknown`
+    /// (a planned create or replace); otherwise such an identity is left out.
+    fn identity_of(
+        &mut self,
+        resource: &ManagedResource<P::Data>,
+        state: &Value,
+        allow_unknown: bool,
+    ) -> Option<pb::ResourceIdentityData> {
+        let identity = resource.identity()?;
+        let value = identity.of(state);
+        let entries = value.as_entries()?;
+        if entries.values().any(Value::is_null) || (!allow_unknown && !value.is_wholly_known()) {
+            return None;
         }
-        found
+        wire::identity(&value, &identity.ty, &mut self.diags)
     }
 
     fn decode(&mut self, value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Option<Value> {
@@ -259,6 +328,20 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                     type_name: (*name).to_owned(),
                 })
                 .collect(),
+            list_resources: self
+                .list_resources
+                .keys()
+                .map(|name| pb::get_metadata::ListResourceMetadata {
+                    type_name: (*name).to_owned(),
+                })
+                .collect(),
+            actions: self
+                .actions
+                .keys()
+                .map(|name| pb::get_metadata::ActionMetadata {
+                    type_name: (*name).to_owned(),
+                })
+                .collect(),
             ..Default::default()
         })
     }
@@ -279,6 +362,23 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 .data_sources
                 .iter()
                 .map(|(name, d)| ((*name).to_owned(), wire::schema(d.schema())))
+                .collect(),
+            list_resource_schemas: self
+                .list_resources
+                .iter()
+                .map(|(name, l)| ((*name).to_owned(), wire::schema(l.schema())))
+                .collect(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(name, a)| {
+                    (
+                        (*name).to_owned(),
+                        pb::ActionSchema {
+                            schema: Some(wire::schema(a.schema())),
+                        },
+                    )
+                })
                 .collect(),
             server_capabilities: Some(Self::capabilities()),
             ..Default::default()
@@ -408,6 +508,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
     ) -> RpcResult<pb::read_resource::Response> {
         let (mut call, request) = self.begin(request);
         let mut new_state = request.current_state.clone();
+        let mut new_identity = None;
         if let Some(resource) = call.resource(&request.type_name)
             && let Some(state) = call.decode(
                 request.current_state.as_ref(),
@@ -419,6 +520,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         {
             let ctx = call.ctx(&*data);
             let fresh = resource.read(&ctx, state, &mut call.diags).await;
+            new_identity = call.identity_of(resource, &fresh, false);
             new_state = call
                 .encode(&fresh, resource.value_type(), "state")
                 .or(new_state);
@@ -426,6 +528,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         call.reply(pb::read_resource::Response {
             new_state,
             private: request.private,
+            new_identity,
             ..Default::default()
         })
     }
@@ -436,6 +539,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
     ) -> RpcResult<pb::plan_resource_change::Response> {
         let (mut call, request) = self.begin(request);
         let mut planned_state = None;
+        let mut planned_identity = None;
         let mut requires_replace = Vec::new();
         if let Some(resource) = call.resource(&request.type_name) {
             let ty = resource.value_type();
@@ -449,9 +553,17 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
                 let data = self.data_if_configured();
                 let ctx = call.ctx(data.as_deref());
+                // A destroy keeps the identity of what is destroyed.
+                let named = if proposed.is_null() {
+                    prior.clone()
+                } else {
+                    Value::Null
+                };
                 let (planned, replace) = resource
                     .plan(&ctx, prior, proposed, config, &mut call.diags)
                     .await;
+                let identity_source = if planned.is_null() { &named } else { &planned };
+                planned_identity = call.identity_of(resource, identity_source, true);
                 planned_state = call.encode(&planned, ty, "plan");
                 requires_replace = replace.iter().map(wire::path).collect();
             }
@@ -460,6 +572,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             planned_state,
             requires_replace,
             planned_private: request.prior_private,
+            planned_identity,
             ..Default::default()
         })
     }
@@ -471,6 +584,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let (mut call, request) = self.begin(request);
         // Until the operation runs, the answer is "nothing changed".
         let mut new_state = request.prior_state.clone();
+        let mut new_identity = None;
         if let Some(resource) = call.resource(&request.type_name) {
             let ty = resource.value_type();
             let prior = call.decode(request.prior_state.as_ref(), ty, "prior state");
@@ -483,12 +597,14 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 let state = resource
                     .apply(&ctx, prior, planned, config, &mut call.diags)
                     .await;
+                new_identity = call.identity_of(resource, &state, false);
                 new_state = call.encode(&state, ty, "new state").or(new_state);
             }
         }
         call.reply(pb::apply_resource_change::Response {
             new_state,
             private: request.planned_private,
+            new_identity,
             ..Default::default()
         })
     }
@@ -502,15 +618,32 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         if let Some(resource) = call.resource(&request.type_name)
             && let Some(data) = call.data()
         {
-            let ctx = call.ctx(&*data);
-            if let Some(state) = resource.import(&ctx, &request.id, &mut call.diags).await
-                && let Some(state) = call.encode(&state, resource.value_type(), "imported state")
-            {
-                imported_resources.push(pb::import_resource_state::ImportedResource {
-                    type_name: request.type_name.clone(),
-                    state: Some(state),
-                    ..Default::default()
-                });
+            // `import { identity = {…} }` sends an identity and no id (Terraform ≥ 1.12).
+            let by_identity = request
+                .identity
+                .as_ref()
+                .and_then(|identity| identity.identity_data.as_ref())
+                .filter(|_| request.id.is_empty());
+            let state = match (by_identity, resource.identity()) {
+                (Some(identity), Some(resolved)) => call
+                    .decode(Some(identity), &resolved.ty, "identity")
+                    .and_then(|identity| resource.import_identity(&identity, &mut call.diags)),
+                (Some(_), None) => resource.import_identity(&Value::Null, &mut call.diags),
+                (None, _) => {
+                    let ctx = call.ctx(&*data);
+                    resource.import(&ctx, &request.id, &mut call.diags).await
+                }
+            };
+            if let Some(state) = state {
+                let identity = call.identity_of(resource, &state, false);
+                if let Some(state) = call.encode(&state, resource.value_type(), "imported state") {
+                    imported_resources.push(pb::import_resource_state::ImportedResource {
+                        type_name: request.type_name.clone(),
+                        state: Some(state),
+                        identity,
+                        ..Default::default()
+                    });
+                }
             }
         }
         call.reply(pb::import_resource_state::Response {
@@ -545,9 +678,182 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         })
     }
 
+    async fn get_resource_identity_schemas(
+        &self,
+        request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
+        let (call, _) = self.begin(request);
+        call.reply(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .resources
+                .iter()
+                .filter_map(|(name, r)| {
+                    r.identity()
+                        .map(|identity| ((*name).to_owned(), wire::identity_schema(identity)))
+                })
+                .collect(),
+            ..Default::default()
+        })
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> RpcResult<pb::upgrade_resource_identity::Response> {
+        let (mut call, request) = self.begin(request);
+        let mut upgraded_identity = None;
+        if let Some(resource) = call.resource(&request.type_name) {
+            let raw = request.raw_identity.unwrap_or_default();
+            if let Some(value) =
+                resource.upgrade_identity(request.version, &raw.json, &mut call.diags)
+                && let Some(identity) = resource.identity()
+            {
+                upgraded_identity = wire::identity(&value, &identity.ty, &mut call.diags);
+            }
+        }
+        call.reply(pb::upgrade_resource_identity::Response {
+            upgraded_identity,
+            ..Default::default()
+        })
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<pb::generate_resource_config::Request>,
+    ) -> RpcResult<pb::generate_resource_config::Response> {
+        let (mut call, request) = self.begin(request);
+        let mut config = None;
+        if let Some(resource) = call.resource(&request.type_name)
+            && let Some(state) = call.decode(request.state.as_ref(), resource.value_type(), "state")
+        {
+            let generated = resource.generate_config(&state);
+            config = call.encode(&generated, resource.value_type(), "generated configuration");
+        }
+        call.reply(pb::generate_resource_config::Response {
+            config,
+            ..Default::default()
+        })
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> RpcResult<pb::validate_list_resource_config::Response> {
+        let (mut call, request) = self.begin(request);
+        if let Some(list) = call.list_resource(&request.type_name)
+            && let Some(config) =
+                call.decode(request.config.as_ref(), list.value_type(), "configuration")
+        {
+            list.validate(&config, &mut call.diags);
+        }
+        call.reply(pb::validate_list_resource_config::Response::default())
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<EventStream<pb::list_resource::Event>>, Status> {
+        use tokio_stream::StreamExt as _;
+        let (mut call, request) = self.begin(request);
+        let mut listing = None;
+        if let Some(list) = call.list_resource(&request.type_name)
+            && let Some(config) =
+                call.decode(request.config.as_ref(), list.value_type(), "configuration")
+            && let Some(data) = call.data()
+        {
+            let items = list.start(
+                call.ctx(data),
+                config,
+                request.include_resource_object,
+                request.limit,
+            );
+            listing = Some((Arc::clone(list), items));
+        }
+        // What went wrong before the listing started is the stream's one event.
+        let head = (!call.diags.is_empty()).then(|| pb::list_resource::Event {
+            diagnostic: wire::diagnostics(&call.diags),
+            ..Default::default()
+        });
+        let head = tokio_stream::iter(head.map(Ok));
+        let Some((list, items)) = listing else {
+            return Ok(Response::new(Box::pin(head)));
+        };
+        let events = tokio_stream::wrappers::ReceiverStream::new(items).map(move |item| {
+            Ok(wire::list_event(
+                item,
+                list.identity_type(),
+                list.object_type(),
+            ))
+        });
+        Ok(Response::new(Box::pin(head.chain(events))))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> RpcResult<pb::validate_action_config::Response> {
+        let (mut call, request) = self.begin(request);
+        if let Some(action) = call.action(&request.type_name)
+            && let Some(config) = call.decode(
+                request.config.as_ref(),
+                action.value_type(),
+                "configuration",
+            )
+        {
+            action.validate(&config, &mut call.diags);
+        }
+        call.reply(pb::validate_action_config::Response::default())
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> RpcResult<pb::plan_action::Response> {
+        let (mut call, request) = self.begin(request);
+        if let Some(action) = call.action(&request.action_type)
+            && let Some(config) = call.decode(
+                request.config.as_ref(),
+                action.value_type(),
+                "configuration",
+            )
+        {
+            let data = self.data_if_configured();
+            let ctx = call.ctx(data.as_deref());
+            action.plan(&ctx, &config, &mut call.diags).await;
+        }
+        call.reply(pb::plan_action::Response::default())
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<EventStream<pb::invoke_action::Event>>, Status> {
+        use tokio_stream::StreamExt as _;
+        let (mut call, request) = self.begin(request);
+        if let Some(action) = call.action(&request.action_type)
+            && let Some(config) = call.decode(
+                request.config.as_ref(),
+                action.value_type(),
+                "configuration",
+            )
+            && let Some(data) = call.data()
+        {
+            let events = action.start(call.ctx(data), config);
+            let events = tokio_stream::wrappers::UnboundedReceiverStream::new(events)
+                .map(|event| Ok(wire::action_event(event)));
+            return Ok(Response::new(Box::pin(events)));
+        }
+        // It could not start: its only event says why.
+        let completed = wire::action_event(ActionEvent::Completed(call.diags));
+        Ok(Response::new(Box::pin(tokio_stream::iter([Ok(completed)]))))
+    }
+
     async fn stop(&self, _: Request<pb::stop::Request>) -> RpcResult<pb::stop::Response> {
         tracing::info!("Terraform asked the provider to stop; cancelling operations in flight");
         self.stop.cancel();
         Ok(Response::new(pb::stop::Response::default()))
     }
 }
+
+#[cfg(test)]
+mod tests;

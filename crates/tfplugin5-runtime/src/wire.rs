@@ -4,6 +4,8 @@
 //! this file and the service, never a resource.
 
 use super::diag::{Diagnostic, Diagnostics, Severity};
+use super::framework::identity::ResolvedIdentity;
+use super::framework::{ActionEvent, ListItem};
 use super::proto::tfplugin5 as pb;
 use super::schema::{Attribute, Block, DescriptionKind, NestedBlock, Nesting, Schema};
 use super::value::{AttrPath, PathStep, Type, Value, json, msgpack};
@@ -145,6 +147,96 @@ pub(crate) fn encode(
             );
             None
         }
+    }
+}
+
+/// An identity schema in the wire form.
+pub(crate) fn identity_schema(identity: &ResolvedIdentity) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: identity.declaration.version,
+        identity_attributes: identity
+            .declaration
+            .attributes
+            .iter()
+            .zip(&identity.types)
+            .map(
+                |(attribute, (_, ty))| pb::resource_identity_schema::IdentityAttribute {
+                    name: attribute.name.clone(),
+                    r#type: ty.to_json_bytes(),
+                    required_for_import: attribute.required_for_import,
+                    optional_for_import: !attribute.required_for_import,
+                    description: attribute.description.clone(),
+                },
+            )
+            .collect(),
+    }
+}
+
+/// Identity data in the wire form; none for a null identity.
+pub(crate) fn identity(
+    value: &Value,
+    ty: &Type,
+    diags: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    if value.is_null() {
+        return None;
+    }
+    encode(value, ty, "identity", diags).map(|data| pb::ResourceIdentityData {
+        identity_data: Some(data),
+    })
+}
+
+/// One result of a listing in the wire form; a value that does not encode becomes the event's error.
+pub(crate) fn list_event(
+    item: ListItem,
+    identity_ty: Option<&Type>,
+    object_ty: Option<&Type>,
+) -> pb::list_resource::Event {
+    let mut diags = Diagnostics::new();
+    let event = match (item, identity_ty, object_ty) {
+        (ListItem::Diagnostic(diagnostic), _, _) => {
+            diags.push(diagnostic);
+            pb::list_resource::Event::default()
+        }
+        (
+            ListItem::Found {
+                identity: id,
+                display_name,
+                state,
+            },
+            Some(identity_ty),
+            Some(object_ty),
+        ) => pb::list_resource::Event {
+            identity: identity(&id, identity_ty, &mut diags),
+            display_name,
+            resource_object: state
+                .and_then(|state| encode(&state, object_ty, "listed object", &mut diags)),
+            diagnostic: Vec::new(),
+        },
+        (ListItem::Found { .. }, _, _) => {
+            diags.error(
+                "List resource without identity",
+                "A listed object has no identity type; this is a bug in the provider.",
+            );
+            pb::list_resource::Event::default()
+        }
+    };
+    pb::list_resource::Event {
+        diagnostic: diagnostics(&diags),
+        ..event
+    }
+}
+
+/// An invoked action's event in the wire form.
+pub(crate) fn action_event(event: ActionEvent) -> pb::invoke_action::Event {
+    use pb::invoke_action::event::{Completed, Progress, Type};
+    pb::invoke_action::Event {
+        r#type: Some(match event {
+            ActionEvent::Progress(message) => Type::Progress(Progress { message }),
+            ActionEvent::Completed(diags) => Type::Completed(Completed {
+                diagnostics: diagnostics(&diags),
+            }),
+        }),
     }
 }
 

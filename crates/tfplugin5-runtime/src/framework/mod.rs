@@ -1,9 +1,13 @@
 //! A small framework for writing Terraform providers on top of the tfplugin5 service: traits for the provider,
-//! resources and data sources ([`traits`]), the operation context with cancellation and timeouts ([`context`],
+//! resources and data sources ([`traits`]), resource identity ([`identity`]), list resources ([`list`]),
+//! actions ([`action`]), the operation context with cancellation and timeouts ([`context`],
 //! [`timeouts`]), the planning rules ([`plan`]), semantic equality ([`semantic`]), validation ([`validate`],
 //! [`validators`]) and the per-type driver the gRPC layer calls ([`runtime`]).
 
+pub mod action;
 pub mod context;
+pub mod identity;
+pub mod list;
 pub mod plan;
 pub mod runtime;
 pub mod semantic;
@@ -15,7 +19,10 @@ pub mod validators;
 #[cfg(test)]
 mod tests;
 
+pub use action::{Action, ActionEvent, ActionRuntime, Progress};
 pub use context::{Ctx, Interrupted};
+pub use identity::Identity;
+pub use list::{ListItem, ListResource, ListResults, ListRuntime};
 pub use runtime::{DataSourceRuntime, ManagedResource};
 pub use timeouts::TimeoutDefaults;
 pub use traits::{DataSource, PlanChange, Provider, Resource};

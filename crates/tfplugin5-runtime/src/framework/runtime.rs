@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::context::Ctx;
+use super::identity::{ResolvedIdentity, null_object};
 use super::plan;
 use super::semantic::reconcile;
 use super::timeouts::{self, Operation, TimeoutDefaults};
@@ -22,10 +23,14 @@ pub struct ManagedResource<D> {
     schema: Schema,
     ty: Type,
     timeouts: Option<TimeoutDefaults>,
+    /// Its identity, when it declares one that fits its schema.
+    identity: Option<ResolvedIdentity>,
+    /// Why a declared identity does not fit (a provider bug, reported by [`Self::problems`]).
+    identity_problem: Option<String>,
 }
 
 impl<D: Send + Sync + 'static> ManagedResource<D> {
-    /// Drives `resource` with the framework's planning rules and its `timeouts` block.
+    /// Drives `resource` with the framework's planning rules, its `timeouts` block and its identity.
     pub fn new(resource: Arc<dyn Resource<D>>) -> Self {
         let mut schema = resource.schema();
         let timeouts = resource.timeouts();
@@ -33,12 +38,124 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
             schema.block.blocks.push(defaults.block());
         }
         let ty = schema.value_type();
+        let (identity, identity_problem) = match resource.identity() {
+            None => (None, None),
+            Some(declared) => match ResolvedIdentity::resolve(declared, &schema.block) {
+                Ok(identity) => (Some(identity), None),
+                Err(problem) => (None, Some(problem)),
+            },
+        };
         Self {
             resource,
             schema,
             ty,
             timeouts,
+            identity,
+            identity_problem,
         }
+    }
+
+    /// What is wrong with the resource's declarations (schema and identity), for the provider's own tests.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = self.schema.block.problems();
+        problems.extend(self.identity_problem.clone());
+        problems
+    }
+
+    /// Its identity, if it has one.
+    pub fn identity(&self) -> Option<&ResolvedIdentity> {
+        self.identity.as_ref()
+    }
+
+    /// The identity of the object whose state is `state`: null when the resource has no identity or the state is
+    /// null.
+    pub fn identity_of(&self, state: &Value) -> Value {
+        self.identity
+            .as_ref()
+            .map_or(Value::Null, |identity| identity.of(state))
+    }
+
+    /// The partial state of an object imported by identity (Terraform then reads it).
+    pub fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let Some(resolved) = &self.identity else {
+            diags.error(
+                "Import by identity not supported",
+                format!(
+                    "{} has no resource identity; import it by its id instead.",
+                    self.type_name()
+                ),
+            );
+            return None;
+        };
+        resolved.partial_state(identity, &self.schema.block, diags)
+    }
+
+    /// Upgrades a stored identity (its raw JSON, written with identity `version`) to the current identity.
+    pub fn upgrade_identity(
+        &self,
+        version: i64,
+        raw_json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let Some(identity) = &self.identity else {
+            diags.error(
+                "Resource has no identity",
+                format!("{} has no resource identity to upgrade.", self.type_name()),
+            );
+            return None;
+        };
+        if version != identity.declaration.version {
+            diags.error(
+                "Unsupported identity version",
+                format!(
+                    "The stored identity of {} has version {version}; this provider knows only version {}.",
+                    self.type_name(),
+                    identity.declaration.version
+                ),
+            );
+            return None;
+        }
+        let decoded = serde_json::from_slice::<serde_json::Value>(raw_json)
+            .map_err(|e| e.to_string())
+            .and_then(|raw| json::from_json(&raw, &identity.ty).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(value) if value.is_wholly_known() => Some(value),
+            Ok(_) => {
+                diags.error(
+                    "Invalid stored identity",
+                    "The stored identity holds unknown values.",
+                );
+                None
+            }
+            Err(e) => {
+                diags.error("Invalid stored identity", format!("{e}."));
+                None
+            }
+        }
+    }
+
+    /// The configuration a person would write for the object whose state is `state` (`-generate-config-out`):
+    /// the arguments they set, without computed-only attributes, without values equal to their default, and
+    /// without optional-computed attributes (left out, they keep what the object has) or nested blocks such as
+    /// `timeouts`.
+    pub fn generate_config(&self, state: &Value) -> Value {
+        if state.is_null() {
+            return Value::Null;
+        }
+        let mut config = null_object(&self.schema.block);
+        for attribute in &self.schema.block.attributes {
+            let value = state.get(&attribute.name);
+            let written = attribute.required
+                || (attribute.optional
+                    && !attribute.computed
+                    && attribute.default.as_ref() != Some(value));
+            let defaulted =
+                attribute.default.is_some() && attribute.default.as_ref() != Some(value);
+            if written || defaulted {
+                config.set_attr(attribute.name.clone(), value.clone());
+            }
+        }
+        config
     }
 
     /// The resource type name.

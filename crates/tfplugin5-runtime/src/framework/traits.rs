@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::action::Action;
 use super::context::Ctx;
+use super::identity::Identity;
+use super::list::ListResource;
 use super::timeouts::TimeoutDefaults;
 use crate::diag::Diagnostics;
 use crate::schema::Schema;
@@ -37,6 +40,17 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The data source types it serves.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+
+    /// The list resource types it serves (`terraform query`); each lists a managed resource type that has an
+    /// identity.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<Self::Data>>> {
+        Vec::new()
+    }
+
+    /// The action types it serves.
+    fn actions(&self) -> Vec<Arc<dyn Action<Self::Data>>> {
+        Vec::new()
+    }
 }
 
 /// A plan being made for a create or an update, handed to [`Resource::modify_plan`] after the framework applied
@@ -71,6 +85,13 @@ pub trait Resource<D>: Send + Sync + 'static {
 
     /// Opt into a `timeouts` block with these defaults.
     fn timeouts(&self) -> Option<TimeoutDefaults> {
+        None
+    }
+
+    /// Opt into resource identity: the attributes of the schema that name the object at its API. The runtime
+    /// then derives the identity from the state in every answer, and imports by identity by reading the object
+    /// from a state holding just those attributes.
+    fn identity(&self) -> Option<Identity> {
         None
     }
 
