@@ -4,6 +4,7 @@
 //! [`validators`]) and the per-type driver the gRPC layer calls ([`runtime`]).
 
 pub mod context;
+pub mod model;
 pub mod plan;
 pub mod runtime;
 pub mod semantic;
