@@ -8,3 +8,6 @@ pub mod failover_ips;
 pub mod frontend;
 pub mod load_balancer;
 pub mod refresh;
+
+#[cfg(test)]
+mod model_checks;
