@@ -267,7 +267,11 @@ pub fn get_string(object: &Value, name: &str) -> Option<String> {
 
 /// The known string elements of a list or set attribute; `None` when it is null or unknown.
 pub fn get_strings(object: &Value, name: &str) -> Option<Vec<String>> {
-    let value = object.get(name);
+    strings(object.get(name))
+}
+
+/// The known string elements of a list or set; `None` when it is null or unknown.
+pub fn strings(value: &Value) -> Option<Vec<String>> {
     value.as_elements().map(|_| {
         value
             .string_elements()

@@ -17,14 +17,15 @@ use ovh_client::{Client, Error as ApiFailure};
 use tokio::time::Instant;
 
 use super::common::{
-    CallError, IpBlock, call, check_service_name, format_id, get_string, invalid_import_id,
-    ip_block_validator, ip_semantic_eq, normalize_ip, parse_id, same_ip, service_name_validator,
+    CallError, IpBlock, call, check_service_name, format_id, invalid_import_id, ip_block_validator,
+    ip_semantic_eq, normalize_ip, parse_id, same_ip, service_name_validator,
 };
-use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
+use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
-use tfplugin5_runtime::schema::{Attribute, Block, Schema};
+use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
+use crate::resources::ProviderData;
 
 const TYPE_NAME: &str = "ovhiplb_failover_ip_attachment";
 const ID_FORM: &str = "service_name/ip";
@@ -48,6 +49,38 @@ const UNBOUNDED_WAIT: Duration = Duration::from_secs(86_400);
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FailoverIpAttachment;
 
+model! {
+    /// The state of an attachment.
+    pub(crate) struct AttachmentState {
+        id: String => |a| a.computed().use_state_for_unknown().markdown(
+            "`service_name/ip` with the IP in CIDR form, e.g. `loadbalancer-0123abcd/203.0.113.7/32`.",
+        ),
+        service_name: String => |a| a
+            .required()
+            .requires_replace()
+            .validate(service_name_validator())
+            .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`. Changing it moves the IP (replacement)."),
+        ip: String => |a| a
+            .required()
+            .requires_replace()
+            .validate(ip_block_validator())
+            .semantic_eq(ip_semantic_eq)
+            .markdown(
+                "The failover IP or block to route, e.g. `203.0.113.7` or `203.0.113.7/32` (the same \
+                 value). Changing it replaces the attachment.",
+            ),
+    }
+}
+
+model! {
+    /// The IP and the LB of one attachment: what identifies it, and all its operations need.
+    pub(crate) struct Target {
+        service_name: String,
+        /// As configured or listed; compare with [`same_ip`], send [`Target::api_ip`].
+        ip: String,
+    }
+}
+
 #[async_trait]
 impl Resource<ProviderData> for FailoverIpAttachment {
     fn type_name(&self) -> &'static str {
@@ -55,35 +88,11 @@ impl Resource<ProviderData> for FailoverIpAttachment {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            Block::new()
-                .markdown(
-                    "Routes a failover IP (or IP block) to an IP Load Balancer. Creating it moves the IP to the load \
-                     balancer and waits for OVH's task; an IP already routed there is adopted without a move. \
-                     Destroying it parks the IP (routes it to nothing) if it is still routed to this load balancer.",
-                )
-                .attr(Attribute::string("id").computed().use_state_for_unknown().markdown(
-                    "`service_name/ip` with the IP in CIDR form, e.g. `loadbalancer-0123abcd/203.0.113.7/32`.",
-                ))
-                .attr(
-                    Attribute::string("service_name")
-                        .required()
-                        .requires_replace()
-                        .validate(service_name_validator())
-                        .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`. Changing it moves the IP (replacement)."),
-                )
-                .attr(
-                    Attribute::string("ip")
-                        .required()
-                        .requires_replace()
-                        .validate(ip_block_validator())
-                        .semantic_eq(ip_semantic_eq)
-                        .markdown(
-                            "The failover IP or block to route, e.g. `203.0.113.7` or `203.0.113.7/32` (the same \
-                             value). Changing it replaces the attachment.",
-                        ),
-                ),
-        )
+        Schema::new(AttachmentState::block().markdown(
+            "Routes a failover IP (or IP block) to an IP Load Balancer. Creating it moves the IP to the load \
+             balancer and waits for OVH's task; an IP already routed there is adopted without a move. \
+             Destroying it parks the IP (routes it to nothing) if it is still routed to this load balancer.",
+        ))
     }
 
     fn timeouts(&self) -> Option<TimeoutDefaults> {
@@ -100,15 +109,13 @@ impl Resource<ProviderData> for FailoverIpAttachment {
         plan: &mut PlanChange,
         _diags: &mut Diagnostics,
     ) {
-        // The id follows from the configuration: show it in the plan rather than "known after apply".
+        // The id follows from the configuration: show it in the plan rather than "known after apply" (when the
+        // configuration is known: the target decodes only then).
         if plan.is_create()
-            && let (Some(service_name), Some(ip)) = (
-                get_string(&plan.planned, "service_name"),
-                get_string(&plan.planned, "ip"),
-            )
+            && let Ok(target) = Target::from_value(&plan.planned)
         {
             plan.planned
-                .set_attr("id", Value::from(attachment_id(&service_name, &ip)));
+                .set_attr(attr_name!(AttachmentState, id), Value::from(target.id()));
         }
     }
 
@@ -119,7 +126,7 @@ impl Resource<ProviderData> for FailoverIpAttachment {
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let target = Target::from_value(planned, diags)?;
+        let target = Target::from_state(planned, diags)?;
         match attach(ctx, &ctx.data.client, &target).await {
             Ok(()) => Some(target.state()),
             Err(diagnostic) => {
@@ -137,7 +144,7 @@ impl Resource<ProviderData> for FailoverIpAttachment {
         state: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let target = Target::from_value(state, diags)?;
+        let target = Target::from_state(state, diags)?;
         match call(ctx, ctx.data.client.list_failover_ips(&target.service_name)).await {
             Ok(listed) => {
                 // The API's form wins; the framework keeps the prior form when it is the same IP.
@@ -175,7 +182,7 @@ impl Resource<ProviderData> for FailoverIpAttachment {
     }
 
     async fn delete(&self, ctx: &Ctx<&ProviderData>, prior: &Value, diags: &mut Diagnostics) {
-        let Some(target) = Target::from_value(prior, diags) else {
+        let Some(target) = Target::from_state(prior, diags) else {
             return;
         };
         if let Err(diagnostic) = detach(ctx, &ctx.data.client, &target).await {
@@ -216,20 +223,12 @@ fn parse_import_id(id: &str) -> Result<Target, String> {
     })
 }
 
-/// The IP and the LB of one attachment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Target {
-    service_name: String,
-    /// As configured or listed; compare with [`same_ip`], send [`Target::api_ip`].
-    ip: String,
-}
-
 impl Target {
     /// Reads the arguments of a plan or state; a missing one is a provider bug, reported as such.
-    fn from_value(value: &Value, diags: &mut Diagnostics) -> Option<Self> {
-        match (get_string(value, "service_name"), get_string(value, "ip")) {
-            (Some(service_name), Some(ip)) => Some(Self { service_name, ip }),
-            _ => {
+    fn from_state(value: &Value, diags: &mut Diagnostics) -> Option<Self> {
+        match Self::from_value(value) {
+            Ok(target) => Some(target),
+            Err(_) => {
                 diags.error(
                     format!("Incomplete {TYPE_NAME}"),
                     "service_name and ip must both be known; this is a bug in the provider.",
@@ -244,15 +243,18 @@ impl Target {
         normalize_ip(&self.ip)
     }
 
+    /// `service_name/ip`, see [`attachment_id`].
+    fn id(&self) -> String {
+        attachment_id(&self.service_name, &self.ip)
+    }
+
     fn state(&self) -> Value {
-        Value::object([
-            (
-                "id",
-                Value::from(attachment_id(&self.service_name, &self.ip)),
-            ),
-            ("service_name", Value::from(self.service_name.as_str())),
-            ("ip", Value::from(self.ip.as_str())),
-        ])
+        AttachmentState {
+            id: self.id(),
+            service_name: self.service_name.clone(),
+            ip: self.ip.clone(),
+        }
+        .to_value()
     }
 }
 

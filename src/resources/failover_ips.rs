@@ -1,18 +1,35 @@
 //! Data source `ovhiplb_failover_ips`: the failover IPs and blocks routed to an IP Load Balancer, as
 //! `GET /ipLoadbalancing/{sn}/failover` lists them (CIDR form, unordered, hence a set).
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 
 use super::common::{call, get_string, service_name_validator};
-use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, DataSource};
-use tfplugin5_runtime::schema::{Attribute, Block, Schema};
-use tfplugin5_runtime::value::{Type, Value};
+use tfplugin5_runtime::schema::Schema;
+use tfplugin5_runtime::value::Value;
+use crate::resources::ProviderData;
 
 /// The `ovhiplb_failover_ips` data source type.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FailoverIps;
+
+model! {
+    /// What the data source reads.
+    pub(crate) struct FailoverIpsData {
+        id: String => |a| a.computed().description("The load balancer's service name."),
+        service_name: String => |a| a
+            .required()
+            .validate(service_name_validator())
+            .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
+        ips: BTreeSet<String> => |a| a.computed().markdown(
+            "The failover IPs and blocks routed to the load balancer, in CIDR form (`203.0.113.7/32`).",
+        ),
+    }
+}
 
 #[async_trait]
 impl DataSource<ProviderData> for FailoverIps {
@@ -22,18 +39,8 @@ impl DataSource<ProviderData> for FailoverIps {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            Block::new()
-                .description("The failover IPs and IP blocks routed to an IP Load Balancer.")
-                .attr(Attribute::string("id").computed().description("The load balancer's service name."))
-                .attr(
-                    Attribute::string("service_name")
-                        .required()
-                        .validate(service_name_validator())
-                        .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
-                )
-                .attr(Attribute::new("ips", Type::set(Type::String)).computed().markdown(
-                    "The failover IPs and blocks routed to the load balancer, in CIDR form (`203.0.113.7/32`).",
-                )),
+            FailoverIpsData::block()
+                .description("The failover IPs and IP blocks routed to an IP Load Balancer."),
         )
     }
 
@@ -43,12 +50,16 @@ impl DataSource<ProviderData> for FailoverIps {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let service_name = get_string(config, "service_name")?;
+        let service_name = get_string(config, attr_name!(FailoverIpsData, service_name))?;
         match call(ctx, ctx.data.client.list_failover_ips(&service_name)).await {
-            Ok(ips) => Some(Value::object([
-                ("id", Value::from(service_name.as_str())),
-                ("ips", Value::set(ips)),
-            ])),
+            Ok(ips) => Some(
+                FailoverIpsData {
+                    id: service_name.clone(),
+                    service_name,
+                    ips: ips.into_iter().collect(),
+                }
+                .to_value(),
+            ),
             Err(e) => {
                 e.report(
                     diags,

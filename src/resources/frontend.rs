@@ -7,18 +7,20 @@ use async_trait::async_trait;
 use ovh_client::{Frontend as ApiFrontend, Protocol};
 
 use super::common::{
-    CallError, call, check_zone, empty_as_prior, format_id, get_string, get_strings,
-    invalid_import_id, ip_block_validator, ip_semantic_eq, normalize_ip, parse_id,
-    service_name_validator, string_list, string_set,
+    CallError, call, check_zone, format_id, invalid_import_id, ip_block_validator, ip_semantic_eq,
+    parse_id, service_name_validator,
 };
-use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, model};
 use tfplugin5_runtime::framework::validators::{each_element, int_between, string};
 use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource};
 use tfplugin5_runtime::schema::{Attribute, Block, Schema};
-use tfplugin5_runtime::value::{AttrPath, Type, Value};
+use tfplugin5_runtime::value::{AttrPath, Value};
+use crate::resources::ProviderData;
+use fields::frontend_fields;
 
 mod adoption;
+mod fields;
 mod ledger;
 
 pub use ledger::FrontendLedgers;
@@ -28,6 +30,97 @@ const ID_FORM: &str = "service_name/frontend_id";
 
 /// Highest port a frontend may listen on (OVH reserves the ports above).
 const MAX_PORT: u32 = 49151;
+
+model! {
+    /// The attributes of a frontend that are not fields of the API object: where it is and its ids. The state is
+    /// these plus the protocol's [`FIELDS`].
+    pub(crate) struct FrontendKeys {
+        id: MaybeUnknown<String> => |a| a
+            .computed()
+            .use_state_for_unknown()
+            .markdown("`service_name/frontend_id`, e.g. `loadbalancer-0123abcd/12345`; the import id."),
+        service_name: String => |a| a
+            .required()
+            .requires_replace()
+            .validate(service_name_validator())
+            .markdown("The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`. Changing it \
+                       replaces the frontend."),
+        frontend_id: MaybeUnknown<i64> => |a| a
+            .computed()
+            .use_state_for_unknown()
+            .description("The frontend's id, assigned by OVH."),
+    }
+}
+
+model! {
+    /// What identifies a frontend.
+    pub(crate) struct FrontendIdentity {
+        service_name: String,
+        frontend_id: i64,
+    }
+}
+
+frontend_fields! {
+    /// The fields of the API object the resource manages, one attribute each: which protocols have it (the client's
+    /// own table of writable fields must agree, see the tests), its kind (Terraform type, conversions, comparison),
+    /// how adoption compares it, and the rest of its schema attribute. In the schema's order.
+    pub(crate) static FIELDS: FrontendFields = {
+        port: Text, [Http, Tcp, Udp], Always => |a| a
+            .required()
+            .validate(string("Invalid port", check_port))
+            .markdown(format!(
+                "The port(s) to listen on: a port (`80`), a range (`8000-8010`) or a comma-separated list of \
+                 those (`80,443,8000-8010`); each from 1 to {MAX_PORT}."
+            )),
+        zone: ZoneName, [Http, Tcp, Udp], Always => |a| a
+            .required()
+            .validate(string("Invalid zone", check_zone_syntax))
+            .markdown("The zone to listen in: one of the load balancer's zones (e.g. `gra`) or `all`."),
+        dedicated_ipfo: IpSet, [Http, Tcp, Udp], Always => |a| a
+            .optional()
+            .validate(each_element(ip_block_validator()))
+            .semantic_eq(ip_semantic_eq)
+            .markdown(
+                "Failover IPs (or blocks) the frontend listens on, instead of the load balancer's own \
+                 addresses. They must be routed to the load balancer (`ovhiplb_failover_ip_attachment`). \
+                 `203.0.113.7` and `203.0.113.7/32` are the same value.",
+            ),
+        default_farm_id: Id, [Http, Tcp, Udp], WhenBoth => |a| a
+            .optional()
+            .validate(int_between(1, i64::MAX))
+            .description("The farm that receives traffic no route sends elsewhere."),
+        disabled: Flag, [Http, Tcp, Udp], WhenBoth => |a| a
+            .default(false)
+            .description("Whether the frontend is disabled (it then does not listen). Defaults to false."),
+        display_name: Text, [Http, Tcp, Udp], WhenBoth => |a| a
+            .optional()
+            .description("A human-readable name."),
+        allowed_source: IpSet, [Http, Tcp], WhenBoth => |a| source_filter(
+            a,
+            "Only these IP blocks may connect (empty: everyone). Cannot be combined with `denied_source`.",
+        ),
+        denied_source: IpSet, [Http, Tcp], WhenBoth => |a| source_filter(
+            a,
+            "These IP blocks may not connect. Cannot be combined with `allowed_source`.",
+        ),
+        default_ssl_id: Id, [Http, Tcp], WhenBoth => |a| a
+            .optional()
+            .validate(int_between(1, i64::MAX))
+            .description("The SSL certificate served when no SNI matches."),
+        ssl: Flag, [Http, Tcp], WhenBoth => |a| a
+            .default(false)
+            .description("Whether the frontend terminates SSL/TLS. Defaults to false."),
+        hsts: Flag, [Http], WhenBoth => |a| a
+            .default(false)
+            .description("Whether to send the HTTP Strict Transport Security header. Defaults to false."),
+        http_header: Strings, [Http], WhenBoth => |a| a
+            .optional()
+            .markdown("HTTP headers added to requests forwarded to the farms, e.g. `X-Forwarded-Port: %fp`."),
+        redirect_location: Text, [Http], WhenBoth => |a| a
+            .optional()
+            .markdown("Redirect every request to this URL instead of forwarding it, e.g. `https://%host%path`."),
+    }
+}
 
 /// A frontend resource type of one protocol.
 #[derive(Clone, Copy, Debug)]
@@ -50,139 +143,30 @@ impl FrontendResource {
         }
     }
 
-    /// HTTP and TCP frontends have source filters and SSL; UDP has neither.
-    fn has_ssl_and_sources(self) -> bool {
-        self.protocol != Protocol::Udp
-    }
-
-    fn is_http(self) -> bool {
-        self.protocol == Protocol::Http
+    /// The rows of [`FIELDS`] that the protocol has.
+    fn fields(self) -> impl Iterator<Item = &'static fields::FrontendField> {
+        FIELDS.all().filter(move |field| field.has(self.protocol))
     }
 
     fn block(self) -> Block {
         let label = self.label();
-        let mut block = Block::new()
-            .markdown(format!(
-                "Manages an OVHcloud IP Load Balancer {label} frontend: the port(s) and zone it listens on, its \
-                 dedicated failover IPs and default farm. Changes are pending until the configuration is deployed \
-                 (see `ovhiplb_refresh`)."
-            ))
-            .attr(
-                Attribute::string("id")
-                    .computed()
-                    .use_state_for_unknown()
-                    .markdown("`service_name/frontend_id`, e.g. `loadbalancer-0123abcd/12345`; the import id."),
-            )
-            .attr(
-                Attribute::string("service_name")
-                    .required()
-                    .requires_replace()
-                    .validate(service_name_validator())
-                    .markdown("The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`. Changing it \
-                               replaces the frontend."),
-            )
-            .attr(
-                Attribute::number("frontend_id")
-                    .computed()
-                    .use_state_for_unknown()
-                    .description("The frontend's id, assigned by OVH."),
-            )
-            .attr(Attribute::string("port").required().validate(string("Invalid port", check_port)).markdown(
-                format!(
-                    "The port(s) to listen on: a port (`80`), a range (`8000-8010`) or a comma-separated list of \
-                     those (`80,443,8000-8010`); each from 1 to {MAX_PORT}."
-                ),
-            ))
-            .attr(Attribute::string("zone").required().validate(string("Invalid zone", check_zone_syntax)).markdown(
-                "The zone to listen in: one of the load balancer's zones (e.g. `gra`) or `all`.",
-            ))
-            .attr(
-                Attribute::new("dedicated_ipfo", Type::set(Type::String))
-                    .optional()
-                    .validate(each_element(ip_block_validator()))
-                    .semantic_eq(ip_semantic_eq)
-                    .markdown(
-                        "Failover IPs (or blocks) the frontend listens on, instead of the load balancer's own \
-                         addresses. They must be routed to the load balancer (`ovhiplb_failover_ip_attachment`). \
-                         `203.0.113.7` and `203.0.113.7/32` are the same value.",
-                    ),
-            )
-            .attr(
-                Attribute::number("default_farm_id")
-                    .optional()
-                    .validate(int_between(1, i64::MAX))
-                    .description("The farm that receives traffic no route sends elsewhere."),
-            )
-            .attr(
-                Attribute::bool("disabled")
-                    .default(false)
-                    .description("Whether the frontend is disabled (it then does not listen). Defaults to false."),
-            )
-            .attr(Attribute::string("display_name").optional().description("A human-readable name."));
-        if self.has_ssl_and_sources() {
-            block = block
-                .attr(source_attribute(
-                    "allowed_source",
-                    "Only these IP blocks may connect (empty: everyone). Cannot be combined with `denied_source`.",
-                ))
-                .attr(source_attribute(
-                    "denied_source",
-                    "These IP blocks may not connect. Cannot be combined with `allowed_source`.",
-                ))
-                .attr(
-                    Attribute::number("default_ssl_id")
-                        .optional()
-                        .validate(int_between(1, i64::MAX))
-                        .description("The SSL certificate served when no SNI matches."),
-                )
-                .attr(
-                    Attribute::bool("ssl")
-                        .default(false)
-                        .description("Whether the frontend terminates SSL/TLS. Defaults to false."),
-                );
-        }
-        if self.is_http() {
-            block = block
-                .attr(
-                    Attribute::bool("hsts")
-                        .default(false)
-                        .description("Whether to send the HTTP Strict Transport Security header. Defaults to false."),
-                )
-                .attr(Attribute::new("http_header", Type::list(Type::String)).optional().markdown(
-                    "HTTP headers added to requests forwarded to the farms, e.g. `X-Forwarded-Port: %fp`.",
-                ))
-                .attr(Attribute::string("redirect_location").optional().markdown(
-                    "Redirect every request to this URL instead of forwarding it, e.g. `https://%host%path`.",
-                ));
-        }
+        let mut block = FrontendKeys::block().markdown(format!(
+            "Manages an OVHcloud IP Load Balancer {label} frontend: the port(s) and zone it listens on, its \
+             dedicated failover IPs and default farm. Changes are pending until the configuration is deployed \
+             (see `ovhiplb_refresh`)."
+        ));
+        block
+            .attributes
+            .extend(self.fields().map(fields::FrontendField::attribute));
         block
     }
 
     /// The API object for a POST or PUT, from a planned state. Fields of other protocols stay unset (the client
     /// sends only the protocol's fields anyway); IPs are sent in the CIDR form OVH stores.
     fn api_from_state(self, planned: &Value) -> ApiFrontend {
-        let ips = |name| {
-            get_strings(planned, name).map(|ips| ips.iter().map(|ip| normalize_ip(ip)).collect())
-        };
-        let mut frontend = ApiFrontend {
-            port: get_string(planned, "port"),
-            zone: get_string(planned, "zone"),
-            display_name: get_string(planned, "display_name"),
-            default_farm_id: planned.get("default_farm_id").as_i64(),
-            dedicated_ipfo: ips("dedicated_ipfo"),
-            disabled: planned.get("disabled").as_bool(),
-            ..ApiFrontend::default()
-        };
-        if self.has_ssl_and_sources() {
-            frontend.allowed_source = ips("allowed_source");
-            frontend.denied_source = ips("denied_source");
-            frontend.default_ssl_id = planned.get("default_ssl_id").as_i64();
-            frontend.ssl = planned.get("ssl").as_bool();
-        }
-        if self.is_http() {
-            frontend.hsts = planned.get("hsts").as_bool();
-            frontend.http_header = get_strings(planned, "http_header");
-            frontend.redirect_location = get_string(planned, "redirect_location");
+        let mut frontend = ApiFrontend::default();
+        for field in self.fields() {
+            field.to_api(planned, &mut frontend);
         }
         frontend
     }
@@ -196,58 +180,32 @@ impl FrontendResource {
         api: &ApiFrontend,
         prior: &Value,
     ) -> Value {
-        let collection =
-            |name: &str, value: Value| (name.to_owned(), empty_as_prior(value, prior.get(name)));
-        let mut state = Value::object([
-            ("id", Value::from(format_id(service_name, frontend_id))),
-            ("service_name", Value::from(service_name)),
-            ("frontend_id", Value::from(frontend_id)),
-            ("port", Value::from(api.port.clone())),
-            ("zone", Value::from(api.zone.clone())),
-            ("default_farm_id", Value::from(api.default_farm_id)),
-            ("disabled", Value::from(api.disabled.unwrap_or(false))),
-            ("display_name", Value::from(api.display_name.clone())),
-        ]);
-        let mut put = |(name, value): (String, Value)| state.set_attr(name, value);
-        put(collection(
-            "dedicated_ipfo",
-            string_set(api.dedicated_ipfo.as_deref()),
-        ));
-        if self.has_ssl_and_sources() {
-            put(collection(
-                "allowed_source",
-                string_set(api.allowed_source.as_deref()),
-            ));
-            put(collection(
-                "denied_source",
-                string_set(api.denied_source.as_deref()),
-            ));
-            put(("default_ssl_id".to_owned(), Value::from(api.default_ssl_id)));
-            put(("ssl".to_owned(), Value::from(api.ssl.unwrap_or(false))));
-        }
-        if self.is_http() {
-            put(("hsts".to_owned(), Value::from(api.hsts.unwrap_or(false))));
-            put(collection(
-                "http_header",
-                string_list(api.http_header.as_deref()),
-            ));
-            put((
-                "redirect_location".to_owned(),
-                Value::from(api.redirect_location.clone()),
-            ));
+        let keys = FrontendKeys {
+            id: format_id(service_name, frontend_id).into(),
+            service_name: service_name.to_owned(),
+            frontend_id: frontend_id.into(),
+        };
+        let mut state = keys.to_value();
+        for field in self.fields() {
+            state.set_attr(field.name, field.to_state(api, prior));
         }
         state
     }
 
     /// `service_name` and `frontend_id` of a state, from its attributes or, failing that, its id.
-    fn identity(self, state: &Value, diags: &mut Diagnostics) -> Option<(String, i64)> {
-        if let (Some(service_name), Some(frontend_id)) = (
-            state.get("service_name").as_str(),
-            state.get("frontend_id").as_i64(),
-        ) {
-            return Some((service_name.to_owned(), frontend_id));
+    fn object_ids(self, state: &Value, diags: &mut Diagnostics) -> Option<(String, i64)> {
+        if let Ok(FrontendIdentity {
+            service_name,
+            frontend_id,
+        }) = FrontendIdentity::from_value(state)
+        {
+            return Some((service_name, frontend_id));
         }
-        match state.get("id").as_str().map(parse_frontend_id) {
+        match state
+            .get(attr_name!(FrontendKeys, id))
+            .as_str()
+            .map(parse_frontend_id)
+        {
             Some(Ok(identity)) => Some(identity),
             Some(Err(reason)) => {
                 diags.error(format!("Invalid state of {}", self.type_name()), reason);
@@ -269,9 +227,9 @@ impl FrontendResource {
     }
 }
 
-/// An IP block set attribute (`allowed_source`, `denied_source`).
-fn source_attribute(name: &str, description: &str) -> Attribute {
-    Attribute::new(name, Type::set(Type::String))
+/// Completes an IP block set attribute (`allowed_source`, `denied_source`).
+fn source_filter(attribute: Attribute, description: &str) -> Attribute {
+    attribute
         .optional()
         .validate(each_element(ip_block_validator()))
         .semantic_eq(ip_semantic_eq)
@@ -362,12 +320,13 @@ impl Resource<ProviderData> for FrontendResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if self.has_ssl_and_sources()
-            && non_empty(config.get("allowed_source"))
-            && non_empty(config.get("denied_source"))
+        let (allowed, denied) = (&FIELDS.allowed_source, &FIELDS.denied_source);
+        if allowed.has(self.protocol)
+            && non_empty(config.get(allowed.name))
+            && non_empty(config.get(denied.name))
         {
             diags.error_at(
-                &AttrPath::attr("denied_source"),
+                &AttrPath::attr(denied.name),
                 "Conflicting source filters",
                 "allowed_source and denied_source cannot both be set: OVH applies one or the other. Keep one.",
             );
@@ -381,15 +340,18 @@ impl Resource<ProviderData> for FrontendResource {
         diags: &mut Diagnostics,
     ) {
         let Some(data) = ctx.data else { return };
+        // Single attributes: anything else in the plan may still be unknown.
+        let (service_name_attr, zone_attr) =
+            (attr_name!(FrontendKeys, service_name), FIELDS.zone.name);
         let (Some(service_name), Some(zone)) = (
-            plan.planned.get("service_name").as_str(),
-            plan.planned.get("zone").as_str(),
+            plan.planned.get(service_name_attr).as_str(),
+            plan.planned.get(zone_attr).as_str(),
         ) else {
             return;
         };
         // Only a new zone (or a new LB) needs checking: an unchanged plan costs no API call.
-        let unchanged = plan.prior.get("service_name").as_str() == Some(service_name)
-            && plan.prior.get("zone").as_str() == Some(zone);
+        let unchanged = plan.prior.get(service_name_attr).as_str() == Some(service_name)
+            && plan.prior.get(zone_attr).as_str() == Some(zone);
         if unchanged || zone == "all" {
             return;
         }
@@ -400,10 +362,16 @@ impl Resource<ProviderData> for FrontendResource {
             })
             .await;
         match fetched {
-            Ok(zones) => check_zone(zone, &zones, service_name, &AttrPath::attr("zone"), diags),
+            Ok(zones) => check_zone(
+                zone,
+                &zones,
+                service_name,
+                &AttrPath::attr(zone_attr),
+                diags,
+            ),
             Err(e) if e.is_not_found() => diags.push(
                 e.to_diagnostic(format!("No load balancer {service_name}"))
-                    .at(AttrPath::attr("service_name")),
+                    .at(AttrPath::attr(service_name_attr)),
             ),
             Err(e) => diags.warning(
                 format!(
@@ -422,7 +390,9 @@ impl Resource<ProviderData> for FrontendResource {
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let service_name = planned.get("service_name").as_str()?;
+        let service_name = planned
+            .get(attr_name!(FrontendKeys, service_name))
+            .as_str()?;
         let body = self.api_from_state(planned);
         let created = match adoption::create(ctx, self.protocol, service_name, &body).await {
             Ok(created) => created,
@@ -457,7 +427,7 @@ impl Resource<ProviderData> for FrontendResource {
         state: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let (service_name, frontend_id) = self.identity(state, diags)?;
+        let (service_name, frontend_id) = self.object_ids(state, diags)?;
         match call(
             ctx,
             ctx.data
@@ -486,7 +456,7 @@ impl Resource<ProviderData> for FrontendResource {
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let (service_name, frontend_id) = self.identity(prior, diags)?;
+        let (service_name, frontend_id) = self.object_ids(prior, diags)?;
         let body = self.api_from_state(planned);
         let outcome = call(
             ctx,
@@ -510,7 +480,7 @@ impl Resource<ProviderData> for FrontendResource {
     }
 
     async fn delete(&self, ctx: &Ctx<&ProviderData>, prior: &Value, diags: &mut Diagnostics) {
-        let Some((service_name, frontend_id)) = self.identity(prior, diags) else {
+        let Some((service_name, frontend_id)) = self.object_ids(prior, diags) else {
             return;
         };
         match call(
@@ -538,11 +508,14 @@ impl Resource<ProviderData> for FrontendResource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         match parse_frontend_id(id) {
-            Ok((service_name, frontend_id)) => Some(Value::object([
-                ("id", Value::from(format_id(&service_name, frontend_id))),
-                ("service_name", Value::from(service_name)),
-                ("frontend_id", Value::from(frontend_id)),
-            ])),
+            Ok((service_name, frontend_id)) => Some(
+                FrontendKeys {
+                    id: format_id(&service_name, frontend_id).into(),
+                    service_name,
+                    frontend_id: frontend_id.into(),
+                }
+                .to_value(),
+            ),
             Err(reason) => {
                 invalid_import_id(diags, self.type_name(), reason);
                 None
@@ -566,7 +539,11 @@ fn report_write(error: &CallError, diags: &mut Diagnostics, summary: String) {
 mod tests {
     use serde_json::json;
 
+    use std::collections::BTreeSet;
+
     use super::*;
+    use tfplugin5_runtime::framework::model::{Coverage, mismatches};
+    use tfplugin5_runtime::value::{Type, msgpack};
 
     const ALL: [Protocol; 3] = [Protocol::Http, Protocol::Tcp, Protocol::Udp];
 
@@ -766,12 +743,117 @@ mod tests {
             api.frontend_id = Some(5);
             let state = resource.state_from_api("lb", 5, &api, &planned);
             // The framework keeps the planned form of IPs that are semantically equal.
-            let state = tfplugin5_runtime::framework::semantic::reconcile(
-                &resource.block(),
-                &planned,
-                state,
-            );
+            let state =
+                tfplugin5_runtime::framework::semantic::reconcile(&resource.block(), &planned, state);
             assert_eq!(state, planned, "{protocol}");
+        }
+    }
+
+    impl FrontendResource {
+        /// Where the schema and what it is made of disagree (see `model::mismatches`): the keys models, the
+        /// protocol's rows of the table, and a round trip of an API object through the state, the codec and back.
+        pub(crate) fn model_mismatches(self) -> Vec<String> {
+            let block = self.block();
+            let mut found = mismatches::<FrontendKeys>(&block, Coverage::Subset);
+            found.extend(mismatches::<FrontendIdentity>(&block, Coverage::Subset));
+            let made_of: Vec<(String, Type)> = FrontendKeys::attributes()
+                .into_iter()
+                .chain(self.fields().map(fields::FrontendField::attribute))
+                .map(|a| (a.name, a.ty))
+                .collect();
+            let schema: Vec<(String, Type)> = block
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect();
+            if schema != made_of {
+                found.push(format!(
+                    "the schema {schema:?} is not the keys and the protocol's fields {made_of:?}"
+                ));
+            }
+            let ty = block.value_type();
+            let api = self.api_from_state(&every_field_set());
+            let state = self.state_from_api("lb", 5, &api, &Value::Null);
+            match msgpack::encode(&state, &ty).and_then(|bytes| msgpack::decode(&bytes, &ty)) {
+                Ok(decoded) if decoded == state && self.api_from_state(&decoded) == api => {}
+                Ok(decoded) => found.push(format!("{api:?} came back as {decoded:?}")),
+                Err(e) => found.push(format!("{state:?} does not fit the schema: {e}")),
+            }
+            found
+        }
+    }
+
+    /// A value of `ty` that the conversions leave as it is: strings are not IPs, so they are not normalised.
+    fn sample(ty: &Type, text: &str) -> Value {
+        match ty {
+            Type::String => text.into(),
+            Type::Number => i64::try_from(text.len()).unwrap().into(),
+            Type::Bool => (text.len() % 2 == 1).into(),
+            Type::Set(element) => Value::set([sample(element, text)]),
+            Type::List(element) => Value::list([sample(element, text)]),
+            other => panic!("no sample of {other}"),
+        }
+    }
+
+    /// A plan with every field of the table set, whatever its protocol.
+    fn every_field_set() -> Value {
+        Value::Object(
+            FIELDS
+                .all()
+                .map(|f| (f.name.to_owned(), sample(&f.attribute().ty, "x")))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn every_protocol_agrees_with_its_models() {
+        for protocol in ALL {
+            let found = FrontendResource::new(protocol).model_mismatches();
+            assert!(found.is_empty(), "{protocol}: {found:#?}");
+        }
+    }
+
+    #[test]
+    fn the_field_table_agrees_with_the_clients_writable_fields() {
+        for protocol in ALL {
+            let ours: BTreeSet<String> = FrontendResource::new(protocol)
+                .fields()
+                .map(|field| {
+                    let mut api = ApiFrontend::default();
+                    field.to_api(&every_field_set(), &mut api);
+                    let json = serde_json::to_value(&api).unwrap();
+                    let set: Vec<&String> = json
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .filter(|(_, value)| !value.is_null())
+                        .map(|(name, _)| name)
+                        .collect();
+                    assert_eq!(set.len(), 1, "{} sets {set:?}", field.name);
+                    set[0].clone()
+                })
+                .collect();
+            let theirs: BTreeSet<String> = ApiFrontend::writable_fields(protocol)
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(ours, theirs, "{protocol}");
+        }
+    }
+
+    #[test]
+    fn adoption_compares_every_field_as_the_table_says() {
+        let asked = FrontendResource::new(Protocol::Http).api_from_state(&every_field_set());
+        let matches = |candidate: &ApiFrontend| FIELDS.all().all(|f| f.matches(candidate, &asked));
+        assert!(matches(&asked));
+        for field in FIELDS.all() {
+            let mut other = asked.clone();
+            let different = Value::object([(field.name, sample(&field.attribute().ty, "yy"))]);
+            field.to_api(&different, &mut other);
+            assert!(!matches(&other), "a different {} matched", field.name);
+            let mut absent = asked.clone();
+            field.to_api(&Value::Null, &mut absent);
+            let always = ["port", "zone", "dedicated_ipfo"].contains(&field.name);
+            assert_eq!(matches(&absent), !always, "{} left out", field.name);
         }
     }
 

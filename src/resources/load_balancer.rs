@@ -1,50 +1,46 @@
 //! Data source `ovhiplb_load_balancer`: the facts of an IP Load Balancer (`GET /ipLoadbalancing/{sn}`): its
 //! addresses, zones, state, offer, vRack and display name.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use ovh_client::LoadBalancer;
 
 use super::common::{call, get_string, service_name_validator};
-use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
+use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, DataSource};
-use tfplugin5_runtime::schema::{Attribute, Block, Schema};
-use tfplugin5_runtime::value::{Type, Value};
+use tfplugin5_runtime::schema::Schema;
+use tfplugin5_runtime::value::Value;
+use crate::resources::ProviderData;
 
 /// The `ovhiplb_load_balancer` data source type.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoadBalancerSource;
 
-/// Reads one optional string fact of a load balancer.
-type FactReader = fn(&LoadBalancer) -> Option<&String>;
-
-/// The optional string facts: attribute name, description, and how to read it.
-const OPTIONAL_FACTS: &[(&str, &str, FactReader)] = &[
-    ("ipv4", "The load balancer's IPv4 address.", |lb| {
-        lb.ipv4.as_ref()
-    }),
-    (
-        "ipv6",
-        "The load balancer's IPv6 address, if it has one.",
-        |lb| lb.ipv6.as_ref(),
-    ),
-    ("state", "The service state, e.g. `ok`.", |lb| {
-        lb.state.as_ref()
-    }),
-    ("offer", "The commercial offer, e.g. `iplb-lb1`.", |lb| {
-        lb.offer.as_ref()
-    }),
-    (
-        "vrack_name",
-        "The vRack the load balancer is attached to; null when it is in none.",
-        |lb| lb.vrack_name.as_ref(),
-    ),
-    (
-        "display_name",
-        "The name shown in the Control Panel; null when none is set.",
-        |lb| lb.display_name.as_ref(),
-    ),
-];
+model! {
+    /// What the data source reads.
+    pub(crate) struct LoadBalancerFacts {
+        id: String => |a| a.computed().description("The load balancer's service name."),
+        service_name: String => |a| a
+            .required()
+            .validate(service_name_validator())
+            .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
+        zones: BTreeSet<String> => |a| a
+            .computed()
+            .markdown("The zones the load balancer runs in, e.g. `gra`, `rbx`."),
+        ipv4: Option<String> => |a| a.computed().markdown("The load balancer's IPv4 address."),
+        ipv6: Option<String> => |a| a.computed().markdown("The load balancer's IPv6 address, if it has one."),
+        state: Option<String> => |a| a.computed().markdown("The service state, e.g. `ok`."),
+        offer: Option<String> => |a| a.computed().markdown("The commercial offer, e.g. `iplb-lb1`."),
+        vrack_name: Option<String> => |a| a
+            .computed()
+            .markdown("The vRack the load balancer is attached to; null when it is in none."),
+        display_name: Option<String> => |a| a
+            .computed()
+            .markdown("The name shown in the Control Panel; null when none is set."),
+    }
+}
 
 #[async_trait]
 impl DataSource<ProviderData> for LoadBalancerSource {
@@ -53,24 +49,9 @@ impl DataSource<ProviderData> for LoadBalancerSource {
     }
 
     fn schema(&self) -> Schema {
-        let mut block = Block::new()
-            .description("The facts of an IP Load Balancer: addresses, zones, state, offer, vRack and display name.")
-            .attr(Attribute::string("id").computed().description("The load balancer's service name."))
-            .attr(
-                Attribute::string("service_name")
-                    .required()
-                    .validate(service_name_validator())
-                    .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
-            )
-            .attr(
-                Attribute::new("zones", Type::set(Type::String))
-                    .computed()
-                    .markdown("The zones the load balancer runs in, e.g. `gra`, `rbx`."),
-            );
-        for (name, description, _) in OPTIONAL_FACTS {
-            block = block.attr(Attribute::string(*name).computed().markdown(*description));
-        }
-        Schema::new(block)
+        Schema::new(LoadBalancerFacts::block().description(
+            "The facts of an IP Load Balancer: addresses, zones, state, offer, vRack and display name.",
+        ))
     }
 
     async fn read(
@@ -79,7 +60,7 @@ impl DataSource<ProviderData> for LoadBalancerSource {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let service_name = get_string(config, "service_name")?;
+        let service_name = get_string(config, attr_name!(LoadBalancerFacts, service_name))?;
         match call(ctx, ctx.data.client.get_load_balancer(&service_name)).await {
             Ok(lb) => Some(facts(&service_name, &lb)),
             Err(e) => {
@@ -95,14 +76,18 @@ impl DataSource<ProviderData> for LoadBalancerSource {
 
 /// The data source's value for `lb`.
 fn facts(service_name: &str, lb: &LoadBalancer) -> Value {
-    let mut value = Value::object([
-        ("id", Value::from(service_name)),
-        ("zones", Value::set(&lb.zone)),
-    ]);
-    for (name, _, read) in OPTIONAL_FACTS {
-        value.set_attr(*name, read(lb).map_or(Value::Null, Value::from));
+    LoadBalancerFacts {
+        id: service_name.to_owned(),
+        service_name: service_name.to_owned(),
+        zones: lb.zone.iter().cloned().collect(),
+        ipv4: lb.ipv4.clone(),
+        ipv6: lb.ipv6.clone(),
+        state: lb.state.clone(),
+        offer: lb.offer.clone(),
+        vrack_name: lb.vrack_name.clone(),
+        display_name: lb.display_name.clone(),
     }
-    value
+    .to_value()
 }
 
 #[cfg(test)]

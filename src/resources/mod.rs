@@ -13,6 +13,9 @@ pub mod frontend;
 pub mod load_balancer;
 pub mod refresh;
 
+#[cfg(test)]
+mod model_checks;
+
 /// What every resource operation gets once the provider is configured.
 pub struct ProviderData {
     pub client: ovh_client::Client,

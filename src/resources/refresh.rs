@@ -4,7 +4,7 @@
 //! update of it, and deploys them on apply: after checking OVH's deploy conditions (naming what violates them),
 //! one refresh at a time per LB within the provider process and in the API, waiting for the task.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -15,12 +15,13 @@ use tokio::time::Instant;
 
 use super::common::{self, CallError};
 use super::deploy_check::{self, DeployProblem};
-use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
+use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, model};
 use tfplugin5_runtime::framework::validators;
 use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
-use tfplugin5_runtime::schema::{Attribute, Block, Schema};
-use tfplugin5_runtime::value::{AttrPath, Type, Value};
+use tfplugin5_runtime::schema::Schema;
+use tfplugin5_runtime::value::{AttrPath, Value};
+use crate::resources::ProviderData;
 
 /// The task action of a refresh.
 const REFRESH_ACTION: &str = "refreshIplb";
@@ -63,6 +64,53 @@ impl RefreshLocks {
 #[derive(Debug, Default)]
 pub struct Refresh;
 
+model! {
+    /// The state of an `ovhiplb_refresh`; also what create and update read of the plan, where the computed `id`
+    /// and `pending_changes` may still be unknown.
+    pub(crate) struct RefreshState {
+        id: MaybeUnknown<String> => |a| a
+            .computed()
+            .use_state_for_unknown()
+            .markdown("`service_name`, or `service_name/zone` when `zone` is set."),
+        service_name: String => |a| a
+            .required()
+            .requires_replace()
+            .validate(common::service_name_validator())
+            .markdown("The internal name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
+        zone: Option<String> => |a| a
+            .optional()
+            .requires_replace()
+            .validate(validators::string("Invalid zone", check_id_part))
+            .markdown(
+                "Deploy only this zone (e.g. `gra`); unset or `all` deploys every zone. `pending_changes` \
+                 then counts this zone only. The deploy conditions are still checked over the \
+                 whole load balancer, as OVH does.",
+            ),
+        triggers: Triggers => |a| a.optional().markdown(
+            "Arbitrary strings; any change deploys again on the next apply. Build them from the objects \
+             this deploy covers, e.g. `sha1(jsonencode([...]))` of the frontends.",
+        ),
+        /// Null after an import, until the next read.
+        pending_changes: MaybeUnknown<Option<i64>> => |a| a.computed().markdown(
+            "How many configuration changes are waiting to be deployed (in `zone`, or in every zone), as \
+             `GET /ipLoadbalancing/{serviceName}/pendingChanges` reports them. More than zero after a \
+             refresh of the state plans an update that deploys them.",
+        ),
+    }
+}
+
+/// `triggers`: only carried and compared, never interpreted; an element may be null.
+type Triggers = Option<BTreeMap<String, Option<String>>>;
+
+impl RefreshState {
+    fn target(&self) -> Target {
+        Target {
+            service_name: self.service_name.clone(),
+            zone: self.zone.clone(),
+        }
+    }
+}
+
 const DESCRIPTION: &str = "Deploys the pending configuration changes of an IP Load Balancer (OVH's \"Apply \
 configuration\", `POST /ipLoadbalancing/{serviceName}/refresh`).\n\n\
 Changes to frontends, farms and routes stay pending in OVH until deployed. `pending_changes` is read from the API on \
@@ -93,43 +141,7 @@ impl Resource<ProviderData> for Refresh {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            Block::new()
-                .markdown(DESCRIPTION)
-                .attr(
-                    Attribute::string("id")
-                        .computed()
-                        .use_state_for_unknown()
-                        .markdown("`service_name`, or `service_name/zone` when `zone` is set."),
-                )
-                .attr(
-                    Attribute::string("service_name")
-                        .required()
-                        .requires_replace()
-                        .validate(common::service_name_validator())
-                        .markdown("The internal name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
-                )
-                .attr(
-                    Attribute::string("zone")
-                        .optional()
-                        .requires_replace()
-                        .validate(validators::string("Invalid zone", check_id_part))
-                        .markdown(
-                            "Deploy only this zone (e.g. `gra`); unset or `all` deploys every zone. `pending_changes` \
-                             then counts this zone only. The deploy conditions are still checked over the \
-                             whole load balancer, as OVH does.",
-                        ),
-                )
-                .attr(Attribute::new("triggers", Type::map(Type::String)).optional().markdown(
-                    "Arbitrary strings; any change deploys again on the next apply. Build them from the objects \
-                     this deploy covers, e.g. `sha1(jsonencode([...]))` of the frontends.",
-                ))
-                .attr(Attribute::number("pending_changes").computed().markdown(
-                    "How many configuration changes are waiting to be deployed (in `zone`, or in every zone), as \
-                     `GET /ipLoadbalancing/{serviceName}/pendingChanges` reports them. More than zero after a \
-                     refresh of the state plans an update that deploys them.",
-                )),
-        )
+        Schema::new(RefreshState::block().markdown(DESCRIPTION))
     }
 
     fn timeouts(&self) -> Option<TimeoutDefaults> {
@@ -146,9 +158,14 @@ impl Resource<ProviderData> for Refresh {
         plan: &mut PlanChange,
         diags: &mut Diagnostics,
     ) {
-        if let Some(target) = Target::from_value(&plan.planned) {
-            plan.planned.set_attr("id", Value::from(target.id()));
-            if plan.planned.get("zone") != plan.prior.get("zone") {
+        // Single attributes, and the target only once known: a plan may hold unknowns anywhere.
+        let zone = attr_name!(RefreshState, zone);
+        let triggers = attr_name!(RefreshState, triggers);
+        let pending_changes = attr_name!(RefreshState, pending_changes);
+        if let Ok(target) = Target::from_value(&plan.planned) {
+            plan.planned
+                .set_attr(attr_name!(RefreshState, id), Value::from(target.id()));
+            if plan.planned.get(zone) != plan.prior.get(zone) {
                 check_zone_exists(ctx, &target, diags).await;
             }
         }
@@ -156,16 +173,16 @@ impl Resource<ProviderData> for Refresh {
             // Unknown until applied: other resources of the same apply may add changes.
             return;
         }
-        if plan.planned.get("triggers") != plan.prior.get("triggers") {
-            plan.planned.set_attr("pending_changes", Value::Unknown);
+        if plan.planned.get(triggers) != plan.prior.get(triggers) {
+            plan.planned.set_attr(pending_changes, Value::Unknown);
         } else if plan
             .prior
-            .get("pending_changes")
+            .get(pending_changes)
             .as_i64()
             .is_some_and(|n| n > 0)
         {
             // Changes made outside this run: planning their deployment is what makes them visible.
-            plan.planned.set_attr("pending_changes", Value::from(0_i64));
+            plan.planned.set_attr(pending_changes, Value::from(0_i64));
         }
     }
 
@@ -185,7 +202,8 @@ impl Resource<ProviderData> for Refresh {
         state: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let target = target_or_error(state, diags)?;
+        let state = decode(state, diags)?;
+        let target = state.target();
         let changes =
             match common::call(ctx, ctx.data.client.pending_changes(&target.service_name)).await {
                 Ok(changes) => changes,
@@ -200,7 +218,7 @@ impl Resource<ProviderData> for Refresh {
                 }
             };
         let count = target.count(&changes);
-        Some(target.state(state.get("triggers").clone(), Value::from(count)))
+        Some(target.state(state.triggers, Some(count)))
     }
 
     async fn update(
@@ -225,7 +243,7 @@ impl Resource<ProviderData> for Refresh {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         match Target::parse_id(id) {
-            Ok(target) => Some(target.state(Value::Null, Value::Null)),
+            Ok(target) => Some(target.state(None, None)),
             Err(reason) => {
                 let expected = "expected service_name or service_name/zone, e.g. loadbalancer-0123abcd or \
                                 loadbalancer-0123abcd/gra";
@@ -249,7 +267,8 @@ impl Refresh {
         operation: &'static str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let target = target_or_error(planned, diags)?;
+        let planned = decode(planned, diags)?;
+        let target = planned.target();
         let remaining = match deploy(ctx, &target).await {
             Ok(remaining) => remaining,
             Err(failure) => {
@@ -257,16 +276,16 @@ impl Refresh {
                 return None;
             }
         };
-        let pending = match planned.get("pending_changes").as_i64() {
+        let pending = match planned.pending_changes {
             // Changes made between the deploy and the re-read: keep the plan's promise, the next refresh of the
             // state shows them.
-            Some(promised) if promised != remaining => {
+            MaybeUnknown::Known(Some(promised)) if promised != remaining => {
                 tracing::warn!(lb = %target.label(), remaining, "changes were made while deploying");
                 promised
             }
             _ => remaining,
         };
-        Some(target.state(planned.get("triggers").clone(), Value::from(pending)))
+        Some(target.state(planned.triggers, Some(pending)))
     }
 }
 
@@ -544,25 +563,16 @@ impl Failure {
     }
 }
 
-/// What a refresh resource deploys: an LB, and optionally one zone of it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Target {
-    service_name: String,
-    zone: Option<String>,
+model! {
+    /// What a refresh resource deploys: an LB, and optionally one zone of it. Decoding fails while `service_name`
+    /// or `zone` are unknown.
+    pub(crate) struct Target {
+        service_name: String,
+        zone: Option<String>,
+    }
 }
 
 impl Target {
-    /// From a config, plan or state value; `None` while `service_name` or `zone` are unknown.
-    fn from_value(value: &Value) -> Option<Self> {
-        let service_name = value.get("service_name").as_str()?.to_owned();
-        let zone = match value.get("zone") {
-            Value::Null => None,
-            Value::String(zone) => Some(zone.clone()),
-            _ => return None,
-        };
-        Some(Self { service_name, zone })
-    }
-
     fn parse_id(id: &str) -> Result<Self, String> {
         let (service_name, zone) = match id.split_once('/') {
             Some((service_name, zone)) => (service_name, Some(zone)),
@@ -607,29 +617,28 @@ impl Target {
             .sum()
     }
 
-    fn state(&self, triggers: Value, pending_changes: Value) -> Value {
-        Value::object([
-            ("id", Value::from(self.id())),
-            ("service_name", Value::from(self.service_name.as_str())),
-            (
-                "zone",
-                self.zone.as_deref().map_or(Value::Null, Value::from),
-            ),
-            ("triggers", triggers),
-            ("pending_changes", pending_changes),
-        ])
+    fn state(&self, triggers: Triggers, pending_changes: Option<i64>) -> Value {
+        RefreshState {
+            id: self.id().into(),
+            service_name: self.service_name.clone(),
+            zone: self.zone.clone(),
+            triggers,
+            pending_changes: pending_changes.into(),
+        }
+        .to_value()
     }
 }
 
-fn target_or_error(value: &Value, diags: &mut Diagnostics) -> Option<Target> {
-    let target = Target::from_value(value);
-    if target.is_none() {
+/// A state, or a plan at apply time; one that does not decode is a provider bug, reported as such.
+fn decode(value: &Value, diags: &mut Diagnostics) -> Option<RefreshState> {
+    let decoded = RefreshState::from_value(value);
+    if decoded.is_err() {
         diags.error(
             "Invalid ovhiplb_refresh state",
             "service_name and zone must be known strings here; this is a bug in the provider.",
         );
     }
-    target
+    decoded.ok()
 }
 
 /// A service name or zone: non-empty, no `/` (it separates them in the id), no white space.
@@ -737,8 +746,8 @@ mod tests {
             zone: None,
         }
         .state(
-            Value::map([("t", Value::from(trigger))]),
-            Value::from(pending),
+            Some(BTreeMap::from([("t".to_owned(), Some(trigger.to_owned()))])),
+            Some(pending),
         )
     }
 
@@ -1004,7 +1013,7 @@ mod tests {
                     service_name: LB.into(),
                     zone: Some(zone.into()),
                 }
-                .state(Value::Null, Value::Null);
+                .state(None, None);
                 PlanChange {
                     prior: Value::Null,
                     planned: config.clone(),

@@ -26,10 +26,10 @@ use std::time::Duration;
 
 use ovh_client::{Frontend as ApiFrontend, FrontendFilter, Protocol};
 
-use crate::resources::ProviderData;
-use crate::resources::common::{CallError, call, same_ip_set};
 use tfplugin5_runtime::diag::Diagnostic;
 use tfplugin5_runtime::framework::Ctx;
+use crate::resources::ProviderData;
+use crate::resources::common::{CallError, call};
 
 use super::ledger::Ledger;
 
@@ -216,36 +216,10 @@ async fn new_matching(
 /// sent (Terraform itself would reject a difference after apply) are compared only when the candidate has them
 /// too, so that an API leaving one out never makes our own frontend look foreign, which would send it again.
 fn is_what_was_asked(candidate: &ApiFrontend, body: &ApiFrontend) -> bool {
-    fn agree<T: PartialEq>(candidate: &Option<T>, asked: &Option<T>) -> bool {
-        match (candidate, asked) {
-            (Some(candidate), Some(asked)) => candidate == asked,
-            _ => true,
-        }
-    }
-    fn same_ips(candidate: &Option<Vec<String>>, asked: &Option<Vec<String>>) -> bool {
-        match (candidate, asked) {
-            (Some(candidate), Some(asked)) => same_ip_set(candidate, asked),
-            _ => true,
-        }
-    }
-    let zone_matches = match (&candidate.zone, &body.zone) {
-        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-        (a, b) => a == b,
-    };
-    let dedicated = |f: &ApiFrontend| Some(f.dedicated_ipfo.clone().unwrap_or_default());
-    candidate.port == body.port
-        && zone_matches
-        && same_ips(&dedicated(candidate), &dedicated(body))
-        && agree(&candidate.display_name, &body.display_name)
-        && agree(&candidate.default_farm_id, &body.default_farm_id)
-        && agree(&candidate.default_ssl_id, &body.default_ssl_id)
-        && agree(&candidate.disabled, &body.disabled)
-        && agree(&candidate.ssl, &body.ssl)
-        && agree(&candidate.hsts, &body.hsts)
-        && agree(&candidate.redirect_location, &body.redirect_location)
-        && agree(&candidate.http_header, &body.http_header)
-        && same_ips(&candidate.allowed_source, &body.allowed_source)
-        && same_ips(&candidate.denied_source, &body.denied_source)
+    // Which fields are compared, and how, is the `Compare` column of the field table.
+    super::FIELDS
+        .all()
+        .all(|field| field.matches(candidate, body))
 }
 
 #[cfg(test)]

@@ -153,6 +153,15 @@ impl Frontend {
         self.body(protocol, |f| f.nullable)
     }
 
+    /// The API names of the fields a POST or PUT of `protocol` carries (read-only fields never are), from the same
+    /// table the bodies are built from: callers that map their own fields onto these can check that they agree.
+    pub fn writable_fields(protocol: Protocol) -> impl Iterator<Item = &'static str> {
+        WRITABLE
+            .iter()
+            .filter(move |f| f.protocols & protocol.bit() != 0)
+            .map(|f| f.name)
+    }
+
     fn body(&self, protocol: Protocol, send_null: impl Fn(&WritableField) -> bool) -> Value {
         // Serialising the struct gives every field under its API name; the table then picks what may be sent.
         let Ok(Value::Object(all)) = serde_json::to_value(self) else {
@@ -276,6 +285,27 @@ mod tests {
         for ro in ["frontendId", "vrackNetworkId", "vrackVrouterId"] {
             assert!(!obj.contains_key(ro), "{ro} is read-only");
         }
+    }
+
+    #[test]
+    fn writable_fields_follow_the_protocol() {
+        let udp: Vec<_> = Frontend::writable_fields(Protocol::Udp).collect();
+        assert_eq!(
+            udp,
+            [
+                "port",
+                "zone",
+                "displayName",
+                "defaultFarmId",
+                "dedicatedIpfo",
+                "disabled"
+            ]
+        );
+        assert_eq!(Frontend::writable_fields(Protocol::Tcp).count(), 10);
+        assert_eq!(
+            Frontend::writable_fields(Protocol::Http).count(),
+            WRITABLE.len()
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! A small framework for writing Terraform providers on top of the tfplugin5 service: traits for the provider,
-//! resources and data sources ([`traits`]), resource identity ([`identity`]), list resources ([`list`]),
+//! resources and data sources ([`traits`]), typed models of their values ([`model`]), resource identity ([`identity`]), list resources ([`list`]),
 //! actions ([`action`]), the operation context with cancellation and timeouts ([`context`],
 //! [`timeouts`]), the planning rules ([`plan`]), semantic equality ([`semantic`]), validation ([`validate`],
 //! [`validators`]) and the per-type driver the gRPC layer calls ([`runtime`]).
@@ -8,6 +8,7 @@ pub mod action;
 pub mod context;
 pub mod identity;
 pub mod list;
+pub mod model;
 pub mod plan;
 pub mod runtime;
 pub mod semantic;
