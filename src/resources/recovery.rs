@@ -5,15 +5,15 @@
 //! OVH's POSTs carry no client token, and the client never repeats one that may have reached OVH (see
 //! `ovh_client::Delivery`). So when a POST fails, [`outcome`] reads its error by a single rule:
 //!
-//! | the error                                                             | [`Outcome`] | then                        |
-//! |-----------------------------------------------------------------------|-------------|-----------------------------|
-//! | not sent (connection or TLS refused, body not encodable)              | `Final`     | the error, at once          |
-//! | answered 4xx, whatever its size (OVH refused), or 429 after retries   | `Final`     | the error, at once          |
-//! | Stop or the operation's deadline                                      | `Final`     | the error: no time to look  |
-//! | maybe sent, no answer (connection dropped or timed out after sending) | `Unknown`   | look; adopt, or send again  |
-//! | answered 5xx (a gateway's 502/504 says nothing of what OVH did)       | `Unknown`   | look; adopt, or send again  |
-//! | answered 2xx with a body that cannot be read (bad shape, too large)   | `Unread`    | look; adopt; never re-send  |
-//! | 409 where it means "a task of this object is running" ([`Conflict`]) | `Busy`      | look; follow, or send again |
+//! | the error                                                             | [`Outcome`] | then                       |
+//! |-----------------------------------------------------------------------|-------------|----------------------------|
+//! | not sent (connection or TLS refused, body not encodable)              | `Final`     | the error, at once         |
+//! | answered 4xx, whatever its size (OVH refused), or 429 after retries   | `Final`     | the error, at once         |
+//! | Stop or the operation's deadline                                      | `Final`     | the error: no time to look |
+//! | maybe sent, no answer (connection dropped or timed out after sending) | `Unknown`   | look; adopt or re-send     |
+//! | answered 5xx (a gateway's 502/504 says nothing of what OVH did)       | `Unknown`   | look; adopt or re-send     |
+//! | answered 2xx with a body that cannot be read (bad shape, too large)   | `Unread`    | look; adopt, never re-send |
+//! | 409 where it means "a task of this object is running" ([`Conflict`])  | `Busy`      | look; follow or re-send    |
 //!
 //! [`post`] runs it: send; unless the outcome is final, the caller's lookup finds out what OVH did (the frontends
 //! outside the ledger, the IP's tasks and routing, the LB's running refreshes) and its result is adopted; when it
@@ -393,7 +393,8 @@ mod tests {
         let (result, posts, looks) =
             run(&ctx(), vec![Err(api(500))], vec![Err("list failed")]).await;
         assert!(
-            matches!(&result, Err(PostFailure::Lookup { post, lookup: "list failed" }) if post.to_string().contains("500")),
+            matches!(&result, Err(PostFailure::Lookup { post, lookup: "list failed" })
+                if post.to_string().contains("500")),
             "{result:?}"
         );
         assert_eq!((posts, looks), (1, 1));

@@ -499,7 +499,10 @@ impl Failure {
                 ..
             } => Diagnostic::error(
                 format!("Deploying {lb} failed"),
-                format!("The refresh task failed: {error}. The changes are still pending."),
+                format!(
+                    "The refresh task failed while waiting for its refresh task: {error}. The changes are still \
+                     pending."
+                ),
             ),
             Self::Wait {
                 task_id,

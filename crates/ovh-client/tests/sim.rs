@@ -956,7 +956,8 @@ async fn every_failure_says_whether_the_request_may_have_reached_ovh() {
             "an oversized 400" | "an oversized 201" => {
                 let status = if what == "an oversized 400" { 400 } else { 201 };
                 assert!(
-                    matches!(&err, Error::TooLarge { status: s, route, .. } if *s == status && route.starts_with("POST /1.0/ipLoadbalancing/")),
+                    matches!(&err, Error::TooLarge { status: s, route, .. }
+                        if *s == status && route.starts_with("POST /1.0/ipLoadbalancing/")),
                     "{what}: {err}"
                 );
             }
