@@ -333,3 +333,42 @@ fn an_api_endpoint_with_an_untrusted_certificate_is_refused() {
         );
     }
 }
+
+/// An untrusted certificate does not heal by retrying: with the default retry policy, the client gives up after
+/// the first handshake, saying why, and the request is known not to have been sent.
+#[test]
+fn an_untrusted_certificate_is_not_retried() {
+    let server = SelfSignedServer::start();
+    let config = ovh_client::ResolvedConfig {
+        endpoint: ovh_client::Endpoint::parse(&format!("https://{}/1.0", server.addr))
+            .expect("an endpoint"),
+        auth: ovh_client::Auth::Application {
+            application_key: "AK".to_owned(),
+            application_secret: ovh_client::Secret::from("AS"),
+            consumer_key: Some(ovh_client::Secret::from("CK")),
+        },
+    };
+    let client =
+        ovh_client::Client::new(config, ovh_client::ClientOptions::default()).expect("a client");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = std::time::Instant::now();
+    let error = runtime
+        .block_on(client.get_load_balancer(LB))
+        .expect_err("a self-signed endpoint must be refused");
+    // The first request is the signature's server time.
+    assert!(
+        matches!(&error, ovh_client::Error::Transport { attempts: 1, route, message, .. }
+            if route.ends_with("/auth/time") && message.contains("certificate")),
+        "{error}"
+    );
+    assert_eq!(error.delivery(), ovh_client::Delivery::NotSent, "{error}");
+    assert_eq!(server.attempts.load(Ordering::SeqCst), 1, "{error}");
+    assert_eq!(server.handshakes.load(Ordering::SeqCst), 0);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{error}"
+    );
+}

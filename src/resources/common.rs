@@ -204,15 +204,13 @@ impl CallError {
     }
 
     /// Whether the request may have reached the API and taken effect although no answer came back (a dropped
-    /// connection or a timeout after sending): a retried create could then make a duplicate.
+    /// connection or a timeout after sending, an operation interrupted while it was in flight): a retried create
+    /// could then make a duplicate.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(
-            self,
-            Self::Interrupted(_)
-                | Self::Api(
-                    ovh_client::Error::Transport { .. } | ovh_client::Error::Timeout { .. }
-                )
-        )
+        match self {
+            Self::Interrupted(_) => true,
+            Self::Api(error) => error.delivery() == ovh_client::Delivery::MaybeSent,
+        }
     }
 
     /// An error diagnostic: `summary` says which operation on which object failed (e.g. `Cannot create

@@ -304,8 +304,8 @@ where
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let (index, outcome) = joined.map_err(|e| Error::Decode {
-            route: format!("reading the configuration of {service_name}"),
+        let (index, outcome) = joined.map_err(|e| Error::Internal {
+            what: format!("reading the configuration of {service_name}"),
             message: format!("a read task stopped unexpectedly: {e}"),
         })?;
         match outcome {

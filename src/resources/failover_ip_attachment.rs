@@ -8,24 +8,25 @@
 //! Move and park are not retried by the client (they are not idempotent). When their answer is lost (dropped
 //! connection, 5xx) or refused because another task of the IP is running (a move left running by an earlier,
 //! timed-out apply), [`recover`] looks at the IP's unfinished tasks and at the LB's failover list so that a move
-//! that did happen is followed or adopted instead of being attempted twice.
+//! that did happen is followed or adopted instead of being attempted twice: the single path of
+//! [`crate::resources::recovery`], which also bounds the task waits.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ovh_client::{Client, Error as ApiFailure};
-use tokio::time::Instant;
+use ovh_client::Client;
 
 use super::common::{
     CallError, IpBlock, call, check_service_name, format_id, invalid_import_id, ip_block_validator,
     ip_semantic_eq, normalize_ip, parse_id, same_ip, service_name_validator,
 };
+use super::recovery::{self, Conflict, Found, PostFailure};
+use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
-use crate::resources::ProviderData;
 
 const TYPE_NAME: &str = "ovhiplb_failover_ip_attachment";
 const ID_FORM: &str = "service_name/ip";
@@ -35,15 +36,8 @@ const MOVE_FUNCTION: &str = "genericMoveFloatingIp";
 const UNFINISHED_STATUSES: [&str; 3] = ["init", "todo", "doing"];
 /// OVH says a move usually takes about a minute; ten leaves room for a busy platform.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
-/// How much later than the operation's deadline the client's own task deadline falls, so that the operation's
-/// timeout (whose message names the `timeouts` setting) is the one that fires.
-const DEADLINE_GRACE: Duration = Duration::from_secs(1);
-/// Moves or parks sent per operation: the first, plus re-sends after a failure proven to have done nothing.
-const MAX_POSTS: u32 = 4;
-/// Pause before a re-send, times the attempt number.
-const RESEND_PAUSE: Duration = Duration::from_millis(300);
-/// Task wait bound when the operation has no deadline (it always has one here; this is a safety net).
-const UNBOUNDED_WAIT: Duration = Duration::from_secs(86_400);
+/// OVH refuses a move or park with 409 while another task of the IP runs: the lookup finds it and follows it.
+const CONFLICT: Conflict = Conflict::Busy;
 
 /// The `ovhiplb_failover_ip_attachment` resource type.
 #[derive(Clone, Copy, Debug, Default)]
@@ -347,56 +341,46 @@ async fn run_ip_task<T>(
     goal: Goal,
 ) -> Result<(), Diagnostic> {
     let ip = target.api_ip();
-    let mut sent = 0;
-    let task_id = loop {
-        sent += 1;
-        let posted = match goal {
-            Goal::Attach => call(ctx, client.move_ip(&ip, &target.service_name, None)).await,
-            Goal::Detach => call(ctx, client.park_ip(&ip)).await,
+    // The task to wait for; none when the IP turned out to be where the goal wants it already.
+    let send = || async {
+        let task = match goal {
+            Goal::Attach => call(ctx, client.move_ip(&ip, &target.service_name, None)).await?,
+            Goal::Detach => call(ctx, client.park_ip(&ip)).await?,
         };
-        match posted {
-            Ok(task) => break task.task_id,
-            Err(e) if may_have_started_a_task(&e) => {
-                tracing::debug!(%ip, error = %e, "move/park outcome unknown; looking for its task");
-                match recover(ctx, client, target, goal).await {
-                    Ok(Recovered::Pending(task_id)) => break task_id,
-                    Ok(Recovered::Reached) => return Ok(()),
-                    // Provably not done (no task, IP not there): sending it again cannot do it twice.
-                    Ok(Recovered::Nothing) if sent < MAX_POSTS => {
-                        let pause = ctx
-                            .run(tokio::time::sleep(RESEND_PAUSE.saturating_mul(sent)))
-                            .await;
-                        pause.map_err(|why| {
-                            CallError::Interrupted(why).to_diagnostic(goal.failure(target))
-                        })?;
-                    }
-                    Ok(Recovered::Nothing) => return Err(e.to_diagnostic(goal.failure(target))),
-                    Err(lookup) => {
-                        return Err(Diagnostic::error(
-                            goal.failure(target),
-                            format!(
-                                "{e}. Checking whether the request took effect failed too ({lookup}); the IP may \
-                                 be moving: run terraform plan to see where it is before applying again."
-                            ),
-                        ));
-                    }
-                }
-            }
-            Err(e) => return Err(e.to_diagnostic(goal.failure(target))),
+        Ok::<_, CallError>(Some(task.task_id))
+    };
+    let look = || async {
+        Ok::<_, CallError>(match recover(ctx, client, target, goal).await? {
+            Recovered::Pending(task_id) => Found::Adopt(Some(task_id)),
+            Recovered::Reached => Found::Adopt(None),
+            // Provably not done (no task, IP not there): sending it again cannot do it twice.
+            Recovered::Nothing => Found::Nothing,
+        })
+    };
+    let task_id = match recovery::post(ctx, "IP move or park", CONFLICT, send, look).await {
+        Ok(Some(task_id)) => task_id,
+        Ok(None) => return Ok(()),
+        Err(PostFailure::Post(e)) => return Err(e.to_diagnostic(goal.failure(target))),
+        Err(PostFailure::Unaccounted(e)) => {
+            return Err(Diagnostic::error(
+                goal.failure(target),
+                format!(
+                    "{e}. OVH accepted the request, but no task of the IP serves it and the IP is not where it \
+                     should be: run terraform plan to see where it is before applying again."
+                ),
+            ));
+        }
+        Err(PostFailure::Lookup { post: e, lookup }) => {
+            return Err(Diagnostic::error(
+                goal.failure(target),
+                format!(
+                    "{e}. Checking whether the request took effect failed too ({lookup}); the IP may \
+                     be moving: run terraform plan to see where it is before applying again."
+                ),
+            ));
         }
     };
     wait_ip_task(ctx, client, target, goal, task_id).await
-}
-
-/// Whether a failed move or park may nevertheless have a task running: the answer was lost (connection dropped,
-/// 5xx after the request was handled), or the API refused it because a task of the IP is already running (a move
-/// left running by an earlier apply that timed out).
-fn may_have_started_a_task(error: &CallError) -> bool {
-    match error {
-        CallError::Interrupted(_) => false,
-        CallError::Api(ApiFailure::Api(api)) => api.status == 409 || api.status >= 500,
-        other => other.outcome_unknown(),
-    }
 }
 
 /// What [`recover`] found.
@@ -445,8 +429,9 @@ async fn recover<T>(
     })
 }
 
-/// Waits for an IP task: a failed task is an error at once with its status and comment; the wait ends at the
-/// operation's deadline (its `timeouts` setting) or when Terraform stops.
+/// Waits for an IP task by the one task-wait policy ([`recovery::wait_task`]): a failed task is an error at once
+/// with its status and comment; the wait ends at the operation's deadline (its `timeouts` setting) or when
+/// Terraform stops.
 async fn wait_ip_task<T>(
     ctx: &Ctx<T>,
     client: &Client,
@@ -455,27 +440,20 @@ async fn wait_ip_task<T>(
     task_id: i64,
 ) -> Result<(), Diagnostic> {
     let ip = target.api_ip();
-    let deadline = ctx.deadline().map_or_else(
-        || Instant::now() + UNBOUNDED_WAIT,
-        |deadline| deadline + DEADLINE_GRACE,
-    );
-    match call(
-        ctx,
-        client.wait_ip_task(&ip, task_id, deadline, ctx.cancellation()),
-    )
-    .await
-    {
+    let waited = recovery::wait_task(ctx, |deadline, cancel| {
+        let ip = &ip;
+        async move { client.wait_ip_task(ip, task_id, deadline, &cancel).await }
+    })
+    .await;
+    match waited {
         Ok(_) => Ok(()),
-        // Stop reaches both the operation and the client's own wait; whichever sees it first, the task goes on.
-        Err(e @ (CallError::Interrupted(_) | CallError::Api(ApiFailure::Cancelled { .. }))) => {
-            Err(Diagnostic::error(
-                goal.failure(target),
-                format!(
-                    "Waiting for IP task {task_id} of {ip} stopped: {e}. The task goes on at OVH; the next run follows \
+        Err(e @ CallError::Interrupted(_)) => Err(Diagnostic::error(
+            goal.failure(target),
+            format!(
+                "Waiting for IP task {task_id} of {ip} stopped: {e}. The task goes on at OVH; the next run follows \
                  it instead of sending another move or park."
-                ),
-            ))
-        }
+            ),
+        )),
         Err(e) => Err(e.to_diagnostic(goal.failure(target))),
     }
 }
@@ -559,6 +537,11 @@ mod tests {
         assert!(parse_import_id("lb /203.0.113.7").is_err());
     }
 
+    /// The single rule ([`recovery::outcome`]) as moves and parks apply it: look unless the error is final.
+    fn may_have_started_a_task(error: &CallError) -> bool {
+        recovery::outcome(error, CONFLICT) != recovery::Outcome::Final
+    }
+
     #[test]
     fn goals_and_lost_answers() {
         let t = target(FOIP);
@@ -571,7 +554,7 @@ mod tests {
         assert!(Goal::Attach.reached(true) && Goal::Detach.reached(false));
 
         let api = |status| {
-            CallError::Api(ApiFailure::Api(ovh_client::ApiError::from_response(
+            CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(
                 status,
                 b"{\"message\":\"x\"}",
                 None,
@@ -584,6 +567,7 @@ mod tests {
             route: "/ip/{ip}/move".into(),
             attempts: 1,
             message: "connection closed".into(),
+            delivery: ovh_client::Delivery::MaybeSent,
         };
         assert!(may_have_started_a_task(&CallError::Api(dropped)));
         assert!(!may_have_started_a_task(&CallError::Interrupted(

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 
 use super::common::{call, get_string, service_name_validator};
+use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, DataSource};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
-use crate::resources::ProviderData;
 
 /// The `ovhiplb_failover_ips` data source type.
 #[derive(Clone, Copy, Debug, Default)]

@@ -10,14 +10,14 @@ use super::common::{
     CallError, call, check_zone, format_id, invalid_import_id, ip_block_validator, ip_semantic_eq,
     parse_id, service_name_validator,
 };
+use crate::resources::ProviderData;
+use fields::frontend_fields;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, model};
 use tfplugin5_runtime::framework::validators::{each_element, int_between, string};
 use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource};
 use tfplugin5_runtime::schema::{Attribute, Block, Schema};
 use tfplugin5_runtime::value::{AttrPath, Value};
-use crate::resources::ProviderData;
-use fields::frontend_fields;
 
 mod adoption;
 mod fields;
@@ -743,8 +743,11 @@ mod tests {
             api.frontend_id = Some(5);
             let state = resource.state_from_api("lb", 5, &api, &planned);
             // The framework keeps the planned form of IPs that are semantically equal.
-            let state =
-                tfplugin5_runtime::framework::semantic::reconcile(&resource.block(), &planned, state);
+            let state = tfplugin5_runtime::framework::semantic::reconcile(
+                &resource.block(),
+                &planned,
+                state,
+            );
             assert_eq!(state, planned, "{protocol}");
         }
     }

@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use ovh_client::LoadBalancer;
 
 use super::common::{call, get_string, service_name_validator};
+use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, DataSource};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
-use crate::resources::ProviderData;
 
 /// The `ovhiplb_load_balancer` data source type.
 #[derive(Clone, Copy, Debug, Default)]

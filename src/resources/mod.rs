@@ -1,7 +1,7 @@
 //! The resources and data sources of the provider, one module each, plus [`common`], the helpers they share (IP
-//! blocks, composite ids, API call diagnostics, attribute values, the zone cache), and [`ProviderData`], what
-//! every operation gets once the provider is configured: the API client and the per-process state the resources
-//! keep (caches, locks, ledgers).
+//! blocks, composite ids, API call diagnostics, attribute values, the zone cache), [`recovery`], the one path
+//! for POSTs whose answer is lost and for task waits, and [`ProviderData`], what every operation gets once the
+//! provider is configured: the API client and the per-process state the resources keep (caches, locks, ledgers).
 
 use std::fmt;
 
@@ -11,6 +11,7 @@ pub mod failover_ip_attachment;
 pub mod failover_ips;
 pub mod frontend;
 pub mod load_balancer;
+pub mod recovery;
 pub mod refresh;
 
 #[cfg(test)]

@@ -11,10 +11,10 @@ use super::failover_ips::{FailoverIps, FailoverIpsData};
 use super::frontend::FrontendResource;
 use super::load_balancer::{LoadBalancerFacts, LoadBalancerSource};
 use super::refresh::{self, Refresh, RefreshState};
+use crate::provider::registry;
 use tfplugin5_runtime::framework::model::Coverage::{All, Subset};
 use tfplugin5_runtime::framework::model::mismatches;
 use tfplugin5_runtime::framework::{DataSource, Resource};
-use crate::provider::registry;
 
 /// The disagreements of each type, by type name.
 fn checked() -> Vec<(&'static str, Vec<String>)> {

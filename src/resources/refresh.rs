@@ -2,7 +2,9 @@
 //! pending in OVH until the configuration is deployed (`POST /ipLoadbalancing/{sn}/refresh`). This resource shows
 //! the pending changes as `pending_changes`, so that changes made outside a run appear in `terraform plan` as an
 //! update of it, and deploys them on apply: after checking OVH's deploy conditions (naming what violates them),
-//! one refresh at a time per LB within the provider process and in the API, waiting for the task.
+//! one refresh at a time per LB within the provider process and in the API, waiting for the task. A refresh POST
+//! whose answer is lost, or that is refused while another refresh runs, goes through the single path of
+//! [`super::recovery`]: the running refreshes are waited for, and a refresh is sent again only when none started.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,17 +13,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ovh_client::{Error, PendingChanges};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
-use tokio::time::Instant;
 
 use super::common::{self, CallError};
 use super::deploy_check::{self, DeployProblem};
+use super::recovery::{self, Conflict, Found, PostFailure};
+use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
+use tfplugin5_runtime::framework::Interrupted;
 use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, model};
 use tfplugin5_runtime::framework::validators;
 use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::{AttrPath, Value};
-use crate::resources::ProviderData;
 
 /// The task action of a refresh.
 const REFRESH_ACTION: &str = "refreshIplb";
@@ -32,12 +35,8 @@ const RUNNING_STATUSES: [&str; 2] = ["todo", "doing"];
 /// Default limit of a deploy: OVH refreshes usually take seconds to a couple of minutes.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
-/// Pause after a refresh was refused as conflicting while no running refresh could be found (it ended between the
-/// two calls, or the API lists it late), before trying again.
-const CONFLICT_PAUSE: Duration = Duration::from_secs(1);
-
-/// Refresh POSTs whose answer may be lost (dropped, 5xx) tolerated in one deploy before giving up.
-const MAX_LOST_ANSWERS: u32 = 3;
+/// OVH refuses a refresh with 409 while another one runs: the lookup finds it and it is waited for.
+const CONFLICT: Conflict = Conflict::Busy;
 
 /// The zone value that means every zone, as the API takes it.
 const ALL_ZONES: &str = "all";
@@ -193,7 +192,7 @@ impl Resource<ProviderData> for Refresh {
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        self.apply(ctx, planned, "create", diags).await
+        self.apply(ctx, planned, diags).await
     }
 
     async fn read(
@@ -229,7 +228,7 @@ impl Resource<ProviderData> for Refresh {
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        self.apply(ctx, planned, "update", diags).await
+        self.apply(ctx, planned, diags).await
     }
 
     async fn delete(&self, _ctx: &Ctx<&ProviderData>, _prior: &Value, _diags: &mut Diagnostics) {
@@ -264,7 +263,6 @@ impl Refresh {
         &self,
         ctx: &Ctx<&ProviderData>,
         planned: &Value,
-        operation: &'static str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let planned = decode(planned, diags)?;
@@ -272,7 +270,7 @@ impl Refresh {
         let remaining = match deploy(ctx, &target).await {
             Ok(remaining) => remaining,
             Err(failure) => {
-                diags.push(failure.into_diagnostic(&target, operation));
+                diags.push(failure.into_diagnostic(&target));
                 return None;
             }
         };
@@ -302,7 +300,6 @@ async fn deploy(ctx: &Ctx<&ProviderData>, target: &Target) -> Result<i64, Failur
     let client = &data.client;
     let sn = target.service_name.as_str();
     let mut conditions_checked = false;
-    let mut lost_answers = 0;
     loop {
         // The running refreshes are listed in the same round trip as the pending changes, although they matter
         // only when something is pending: with 50 ms per call that saves two serial calls per deploy, for two
@@ -335,66 +332,60 @@ async fn deploy(ctx: &Ctx<&ProviderData>, target: &Target) -> Result<i64, Failur
             }
             conditions_checked = true;
         }
-        let task = match call(
-            ctx,
-            "starting the refresh",
-            client.refresh(sn, target.zone.as_deref()),
-        )
-        .await
-        {
-            Ok(task) => task,
-            Err(Failure::Call {
-                error: CallError::Api(error),
-                ..
-            }) if is_conflict(&error) => {
-                tracing::info!(lb = %target.label(), %error, "a refresh started meanwhile; waiting for it");
-                if !wait_for_running_refreshes(ctx, target).await? {
-                    let pause = ctx.run(tokio::time::sleep(CONFLICT_PAUSE)).await;
-                    pause.map_err(|why| Failure::Call {
-                        during: "waiting to retry the refresh",
-                        error: CallError::Interrupted(why),
-                    })?;
-                }
-                continue;
-            }
-            Err(Failure::Call {
-                during,
-                error: CallError::Api(error),
-            }) if answer_may_be_lost(&error) => {
-                // The API may have started a refresh: the loop finds it among the running ones and waits for it,
-                // or sees nothing pending any more. Only a refresh that provably did not start is sent again.
-                lost_answers += 1;
-                if lost_answers > MAX_LOST_ANSWERS {
-                    return Err(Failure::Call {
-                        during,
-                        error: CallError::Api(error),
-                    });
-                }
-                tracing::info!(lb = %target.label(), %error, "refresh answer lost; looking for its task");
-                continue;
-            }
-            Err(failure) => return Err(failure),
+        let send = || async {
+            let task = common::call(ctx, client.refresh(sn, target.zone.as_deref())).await?;
+            Ok::<_, CallError>(Started::Ours(task.id))
         };
-        wait_task(ctx, sn, task.id).await?;
-        return Ok(target.count(
-            &call(
-                ctx,
-                "reading its pending changes",
-                client.pending_changes(sn),
-            )
-            .await?,
-        ));
+        // The lost or refused refresh is among the running ones, or it already deployed everything.
+        let look = || async {
+            let (changes, running) = tokio::try_join!(
+                call(
+                    ctx,
+                    "reading its pending changes",
+                    client.pending_changes(sn)
+                ),
+                running_refreshes(ctx, sn),
+            )?;
+            Ok::<_, Failure>(if !running.is_empty() || target.count(&changes) == 0 {
+                Found::Adopt(Started::Running(running))
+            } else {
+                Found::Nothing
+            })
+        };
+        match recovery::post(ctx, "refresh", CONFLICT, send, look).await {
+            Ok(Started::Ours(task_id)) => {
+                wait_task(ctx, sn, task_id).await?;
+                return Ok(target.count(
+                    &call(
+                        ctx,
+                        "reading its pending changes",
+                        client.pending_changes(sn),
+                    )
+                    .await?,
+                ));
+            }
+            // Not ours alone to report on: wait, then look at what is still pending.
+            Ok(Started::Running(running)) => {
+                wait_for_refreshes(ctx, target, &running).await?;
+            }
+            Err(PostFailure::Post(error) | PostFailure::Unaccounted(error)) => {
+                return Err(Failure::Call {
+                    during: "starting the refresh",
+                    error,
+                });
+            }
+            Err(PostFailure::Lookup { lookup, .. }) => return Err(lookup),
+        }
     }
 }
 
-/// Waits for every refresh of the LB the API lists as running (see [`wait_for_refreshes`]); returns whether there
-/// was any.
-async fn wait_for_running_refreshes(
-    ctx: &Ctx<&ProviderData>,
-    target: &Target,
-) -> Result<bool, Failure> {
-    let running = running_refreshes(ctx, &target.service_name).await?;
-    wait_for_refreshes(ctx, target, &running).await
+/// What a refresh POST led to.
+enum Started {
+    /// The refresh task it started.
+    Ours(i64),
+    /// Its answer was lost or it was refused as conflicting, and these refreshes are running (none: everything
+    /// was deployed meanwhile).
+    Running(Vec<i64>),
 }
 
 /// The refresh tasks of the LB in a running status, one list per status, both at once. A task that moves from
@@ -425,7 +416,7 @@ async fn wait_for_refreshes(
     for task_id in running {
         match wait_task(ctx, sn, *task_id).await {
             Ok(()) => {}
-            Err(Failure::Call {
+            Err(Failure::Wait {
                 error: CallError::Api(error @ Error::TaskFailed { .. }),
                 ..
             }) => {
@@ -437,26 +428,22 @@ async fn wait_for_refreshes(
     Ok(!running.is_empty())
 }
 
-/// Waits for refresh task `task_id` until the operation's deadline, or its cancellation. The client's own wait
-/// (rather than [`Ctx::run`]) reports a timeout with the task and its last status.
+/// Waits for refresh task `task_id` by the one task-wait policy ([`recovery::wait_task`]): until it is done, fails,
+/// the operation's deadline passes or Terraform stops.
 async fn wait_task(
     ctx: &Ctx<&ProviderData>,
     service_name: &str,
     task_id: i64,
 ) -> Result<(), Failure> {
-    // Without a deadline the wait is bounded by Stop only.
-    let deadline = ctx
-        .deadline()
-        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
-    ctx.data
-        .client
-        .wait_iplb_task(service_name, task_id, deadline, ctx.cancellation())
-        .await
-        .map(drop)
-        .map_err(|error| Failure::Call {
-            during: "waiting for its refresh task",
-            error: CallError::Api(error),
-        })
+    let client = &ctx.data.client;
+    recovery::wait_task(ctx, |deadline, cancel| async move {
+        client
+            .wait_iplb_task(service_name, task_id, deadline, &cancel)
+            .await
+    })
+    .await
+    .map(drop)
+    .map_err(|error| Failure::Wait { task_id, error })
 }
 
 /// Runs one API call under the operation's deadline and Stop; `during` says what it was for.
@@ -468,19 +455,6 @@ async fn call<T>(
     common::call(ctx, future)
         .await
         .map_err(|error| Failure::Call { during, error })
-}
-
-/// Whether a refresh POST that failed this way may have started a task anyway: the connection failed after
-/// sending, or the server answered 5xx.
-fn answer_may_be_lost(error: &Error) -> bool {
-    match error {
-        Error::Transport { .. } => true,
-        other => other.api_error().is_some_and(|e| e.status >= 500),
-    }
-}
-
-fn is_conflict(error: &Error) -> bool {
-    error.api_error().is_some_and(|e| e.status == 409)
 }
 
 /// Plan-time check of a configured zone against the LB's zones, when the provider is configured. The zones come
@@ -513,10 +487,12 @@ enum Failure {
     },
     /// The configuration breaks OVH's deploy conditions; nothing was sent.
     Conditions(Vec<DeployProblem>),
+    /// Waiting for refresh task `task_id` failed, or was interrupted.
+    Wait { task_id: i64, error: CallError },
 }
 
 impl Failure {
-    fn into_diagnostic(self, target: &Target, operation: &str) -> Diagnostic {
+    fn into_diagnostic(self, target: &Target) -> Diagnostic {
         let lb = target.label();
         match self {
             Self::Conditions(problems) => {
@@ -537,25 +513,32 @@ impl Failure {
                     ),
                 )
             }
-            Self::Call {
-                during,
+            Self::Wait {
                 error: CallError::Api(error @ Error::TaskFailed { .. }),
+                ..
             } => Diagnostic::error(
                 format!("Deploying {lb} failed"),
                 format!(
-                    "The refresh task failed while {during}: {error}. The changes are still pending."
+                    "The refresh task failed while waiting for its refresh task: {error}. The changes are still \
+                     pending."
                 ),
             ),
-            Self::Call {
-                during,
-                error: CallError::Api(error @ Error::Timeout { .. }),
+            Self::Wait {
+                task_id,
+                error: CallError::Interrupted(why),
             } => Diagnostic::error(
-                format!("Deploying {lb} timed out"),
+                match why {
+                    Interrupted::TimedOut { .. } => format!("Deploying {lb} timed out"),
+                    Interrupted::Cancelled => format!("Deploying {lb} cancelled"),
+                },
                 format!(
-                    "Gave up while {during}: {error}. The limit is set by timeouts.{operation}; the refresh may \
-                     still complete in OVH, so refresh the state before retrying."
+                    "Stopped waiting for refresh task {task_id}: {why}. The refresh goes on in OVH; the next run \
+                     waits for it before deploying again."
                 ),
             ),
+            Self::Wait { task_id, error } => error.to_diagnostic(format!(
+                "Cannot deploy {lb}: failed while waiting for refresh task {task_id}"
+            )),
             Self::Call { during, error } => {
                 error.to_diagnostic(format!("Cannot deploy {lb}: failed while {during}"))
             }
@@ -804,6 +787,7 @@ mod tests {
     mod against_the_simulator {
         use ovh_api_sim::{Fixture, SimConfig, Simulator};
         use serde_json::json;
+        use tokio::time::Instant;
         use tokio_util::sync::CancellationToken;
 
         use super::*;

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::Authenticator;
 use crate::config::ResolvedConfig;
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, Delivery, Error};
 use crate::path::query_string;
 use crate::retry::{Failure, RetryPolicy, parse_retry_after, sleep_or_cancel};
 use crate::wait::PollPolicy;
@@ -98,17 +98,6 @@ pub(crate) struct Body {
 }
 
 impl Body {
-    pub(crate) fn json(value: &impl Serialize) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::Decode {
-            route: "request body".to_owned(),
-            message: e.to_string(),
-        })?;
-        Ok(Self {
-            bytes,
-            content_type: "application/json",
-        })
-    }
-
     pub(crate) fn form(pairs: &[(&str, String)]) -> Self {
         Self {
             bytes: query_string(pairs).into_bytes(),
@@ -245,6 +234,26 @@ impl Client {
         })
     }
 
+    /// An authenticated request with `value` as its JSON body; a value that cannot be encoded is
+    /// [`Error::Encode`], naming the route, and nothing is sent.
+    pub(crate) fn json_request(
+        &self,
+        method: Method,
+        path: &str,
+        value: &impl Serialize,
+    ) -> Result<Request, Error> {
+        let mut request = self.request(method, path, &[], None)?;
+        let bytes = serde_json::to_vec(value).map_err(|e| Error::Encode {
+            route: request.route(),
+            message: e.to_string(),
+        })?;
+        request.body = Some(Body {
+            bytes,
+            content_type: "application/json",
+        });
+        Ok(request)
+    }
+
     /// Sends an authenticated request and decodes the JSON answer.
     pub(crate) async fn call<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
         let route = request.route();
@@ -268,9 +277,18 @@ impl Client {
     }
 
     /// Sends `request` with retries per the policy: see [`Failure::retryable`] for which failures are retried.
+    /// The error's [`Error::delivery`] covers every attempt: when one may have reached OVH, so may the request.
     pub(crate) async fn execute(&self, request: &Request) -> Result<RawResponse, Error> {
         let policy = &self.inner.options.retry;
         let mut attempt = 0;
+        let mut maybe_reached = false;
+        let outcome = |error: Error, maybe_reached: bool| {
+            if maybe_reached {
+                error.after_maybe_sent()
+            } else {
+                error
+            }
+        };
         loop {
             attempt += 1;
             let (error, failure) = match self.attempt(request, attempt).await {
@@ -278,14 +296,17 @@ impl Client {
                 Err(failed) => failed,
             };
             if attempt > policy.max_retries || !failure.retryable(&request.method) {
-                return Err(error);
+                return Err(outcome(error, maybe_reached));
             }
+            maybe_reached |= failure.maybe_acted_on();
             let delay = policy.delay(attempt, failure);
             tracing::debug!(route = %request.route(), attempt, ?delay, error = %error, "retrying OVH API request");
             if !sleep_or_cancel(delay, &self.inner.options.cancel).await {
-                return Err(Error::Cancelled {
+                let cancelled = Error::Cancelled {
                     what: format!("waiting to retry {}", request.route()),
-                });
+                    delivery: Delivery::NotSent,
+                };
+                return Err(outcome(cancelled, maybe_reached));
             }
         }
     }
@@ -300,6 +321,7 @@ impl Client {
             (
                 Error::Cancelled {
                     what: format!("sending {}", request.route()),
+                    delivery: Delivery::MaybeSent,
                 },
                 Failure::Final,
             )
@@ -318,7 +340,8 @@ impl Client {
                 .auth
                 .headers(self, &request.method, request.url.as_str(), body)
                 .await
-                .map_err(|e| (e, Failure::Final))?;
+                // A failed server-time or token request: this one was not sent, whatever happened to that one.
+                .map_err(|e| (e.before_sending(), Failure::Final))?;
             builder = builder.headers(headers);
         }
 
@@ -396,24 +419,24 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Ve
     Ok(body)
 }
 
+/// An answer over the limit: answered all the same (its status says whether OVH acted), and never worth asking
+/// again, as the next answer would be as large.
 fn too_large(request: &Request, status: StatusCode) -> Error {
-    Error::Decode {
+    Error::TooLarge {
         route: request.route(),
-        message: format!(
-            "the answer (HTTP {}) is larger than the {} MiB the client accepts; refusing to read it",
-            status.as_u16(),
-            MAX_RESPONSE_BODY / (1024 * 1024)
-        ),
+        status: status.as_u16(),
+        limit: MAX_RESPONSE_BODY,
     }
 }
 
 fn transport_error(request: &Request, attempts: u32, error: &reqwest::Error) -> (Error, Failure) {
-    let failure = if error.is_connect() {
-        Failure::NotSent
-    } else if error.is_builder() {
-        Failure::Final
+    let (failure, delivery) = if error.is_builder() || (error.is_connect() && tls_refused(error)) {
+        // Nothing was sent, and sending again would fail the same way.
+        (Failure::Final, Delivery::NotSent)
+    } else if error.is_connect() {
+        (Failure::NotSent, Delivery::NotSent)
     } else {
-        Failure::MaybeSent
+        (Failure::MaybeSent, Delivery::MaybeSent)
     };
     let message = if error.is_timeout() {
         format!("timed out: {}", error_chain(error))
@@ -430,8 +453,29 @@ fn transport_error(request: &Request, attempts: u32, error: &reqwest::Error) -> 
         route,
         attempts,
         message,
+        delivery,
     };
     (error, failure)
+}
+
+/// Whether connecting failed because the TLS handshake was refused: the server's certificate is not trusted (or
+/// not for this host), or the server does not speak TLS as expected. The TLS layer reports every such verdict as
+/// an I/O error of kind `InvalidData`; a connection reset or closed during the handshake is another kind, and may
+/// well succeed on the next try. A refused handshake does not heal by itself, so it is not retried.
+fn tls_refused(error: &reqwest::Error) -> bool {
+    let mut next = std::error::Error::source(error);
+    while let Some(cause) = next {
+        next = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::InvalidData => return true,
+            // An I/O error's `source` skips the error it wraps (the TLS layer's, wrapped again by the connector):
+            // look at that one.
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        };
+    }
+    false
 }
 
 /// An error and its causes on one line (reqwest's own message hides the root cause, e.g. "connection refused").
@@ -480,7 +524,7 @@ fn decode_error(route: &str, error: &serde_path_to_error::Error<serde_json::Erro
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use ovh_api_sim::{Fixture, SimConfig, Simulator};
 
@@ -514,6 +558,80 @@ mod tests {
             matches!(&error, Error::Setup(m) if m.contains("user_agent_extra")),
             "{error}"
         );
+    }
+
+    /// A listener on 127.0.0.1 that answers any connection with a plain HTTP answer, as a plain HTTP port behind
+    /// an `https://` endpoint does to a TLS handshake; counts the connections.
+    fn plain_http_listener() -> (std::net::SocketAddr, std::sync::Arc<AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&connections);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut hello = [0_u8; 1024];
+                let _ = stream.read(&mut hello);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        (addr, connections)
+    }
+
+    #[tokio::test]
+    async fn a_refused_tls_handshake_is_not_retried() {
+        let (addr, connections) = plain_http_listener();
+        let options = ClientOptions {
+            retry: RetryPolicy {
+                base_delay: Duration::from_millis(1),
+                ..RetryPolicy::default()
+            },
+            ..ClientOptions::default()
+        };
+        let client = Client::new(token_config(&format!("https://{addr}/1.0")), options).unwrap();
+        let error = client
+            .list_zones("loadbalancer-0123abcd")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Transport { attempts: 1, .. }),
+            "{error}"
+        );
+        assert_eq!(error.delivery(), Delivery::NotSent, "{error}");
+        assert_eq!(connections.load(Ordering::SeqCst), 1, "{error}");
+
+        // A connection refused may heal (the server restarting): it is retried.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let options = ClientOptions {
+            retry: RetryPolicy {
+                max_retries: 2,
+                base_delay: Duration::from_millis(1),
+                ..RetryPolicy::default()
+            },
+            ..ClientOptions::default()
+        };
+        let client = Client::new(
+            token_config(&format!("https://127.0.0.1:{port}/1.0")),
+            options,
+        )
+        .unwrap();
+        let error = client
+            .list_zones("loadbalancer-0123abcd")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Transport { attempts: 3, .. }),
+            "{error}"
+        );
+        assert_eq!(error.delivery(), Delivery::NotSent, "{error}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

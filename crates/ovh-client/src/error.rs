@@ -141,6 +141,21 @@ impl fmt::Display for TaskKind {
     }
 }
 
+/// Whether a request may have reached OVH, as far as the client can tell. It is about the request the caller asked
+/// for: a failure of a request made first on its behalf (the server time, an OAuth2 token) means this one was not
+/// sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not sent, or provably never reached the API (connection refused, TLS handshake refused, a body that could
+    /// not be encoded): OVH did nothing.
+    NotSent,
+    /// Sent, or maybe sent, and no answer came (the connection failed or timed out after sending, the call was
+    /// cancelled in flight): OVH may have acted on it.
+    MaybeSent,
+    /// OVH answered; its status says whether it acted (a 2xx did, even when the body could not be read).
+    Answered,
+}
+
 /// Everything an API call can end with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -154,10 +169,27 @@ pub enum Error {
         route: String,
         attempts: u32,
         message: String,
+        /// Whether the request may have reached OVH.
+        delivery: Delivery,
     },
-    /// The API answered 2xx with a body that does not have the expected shape.
+    /// The API answered 2xx (so it did what was asked) with a body that does not have the expected shape.
     #[error("unexpected response to {route}: {message}")]
     Decode { route: String, message: String },
+    /// The request body could not be encoded; nothing was sent.
+    #[error("cannot encode the request body of {route}: {message}")]
+    Encode { route: String, message: String },
+    /// The answer, of any status, is larger than [`MAX_RESPONSE_BODY`](crate::MAX_RESPONSE_BODY) and was not read.
+    #[error(
+        "the answer to {route} (HTTP {status}) is larger than the {} MiB the client accepts; refusing to read it",
+        limit / (1024 * 1024)
+    )]
+    TooLarge {
+        route: String,
+        /// The answer's status: a 2xx means OVH did what was asked, any other status that it did not.
+        status: u16,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Getting an OAuth2 access token failed.
     #[error("OAuth2 token request to {token_url} failed: {message}")]
     OAuth2 { token_url: String, message: String },
@@ -170,6 +202,14 @@ pub enum Error {
         status: String,
         details: String,
     },
+    /// A task is in a status this client does not know, so whether it succeeded cannot be told.
+    #[error("{kind} {id} of {owner} is in an unknown task status {status:?}")]
+    UnknownTaskStatus {
+        kind: TaskKind,
+        id: i64,
+        owner: String,
+        status: String,
+    },
     /// A wait or call ran past its deadline.
     #[error("timed out after {waited:?} waiting for {what} (last status: {last_status})")]
     Timeout {
@@ -179,7 +219,14 @@ pub enum Error {
     },
     /// The operation was cancelled.
     #[error("cancelled while {what}")]
-    Cancelled { what: String },
+    Cancelled {
+        what: String,
+        /// Whether the request may have reached OVH before the cancellation.
+        delivery: Delivery,
+    },
+    /// Work the client runs on the caller's behalf stopped unexpectedly (a spawned task panicked or was aborted).
+    #[error("internal error while {what}: {message}")]
+    Internal { what: String, message: String },
     /// The client could not be built (e.g. the TLS stack failed to initialise).
     #[error("cannot build the OVH API client: {0}")]
     Setup(String),
@@ -197,6 +244,44 @@ impl Error {
             Self::Api(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// Whether the request may have reached OVH: the fact a caller needs before deciding to send a non-idempotent
+    /// request again. An API error answer to a request made first on the caller's behalf (`GET /auth/time`) is
+    /// `Answered`, although the caller's own request was not sent: a caller that treats some answers as "look
+    /// before sending again" only looks once too often.
+    pub fn delivery(&self) -> Delivery {
+        match self {
+            Self::Transport { delivery, .. } | Self::Cancelled { delivery, .. } => *delivery,
+            Self::Api(_)
+            | Self::Decode { .. }
+            | Self::TooLarge { .. }
+            | Self::TaskFailed { .. }
+            | Self::UnknownTaskStatus { .. }
+            | Self::Timeout { .. } => Delivery::Answered,
+            Self::Encode { .. } | Self::OAuth2 { .. } | Self::Setup(_) => Delivery::NotSent,
+            // A spawned call that stopped unexpectedly may have been anywhere.
+            Self::Internal { .. } => Delivery::MaybeSent,
+        }
+    }
+
+    /// The same error, for a request that was not sent because a request made first on its behalf failed.
+    pub(crate) fn before_sending(mut self) -> Self {
+        if let Self::Transport { delivery, .. } | Self::Cancelled { delivery, .. } = &mut self {
+            *delivery = Delivery::NotSent;
+        }
+        self
+    }
+
+    /// The same error, for a request an earlier attempt of which may have reached OVH: a last attempt that was not
+    /// sent does not undo an earlier one that maybe was.
+    pub(crate) fn after_maybe_sent(mut self) -> Self {
+        if let Self::Transport { delivery, .. } | Self::Cancelled { delivery, .. } = &mut self
+            && *delivery == Delivery::NotSent
+        {
+            *delivery = Delivery::MaybeSent;
+        }
+        self
     }
 }
 
@@ -229,6 +314,107 @@ mod tests {
         );
         assert!(!text.contains('\n'));
         assert!(!Error::from(err).is_not_found());
+    }
+
+    #[test]
+    fn each_failure_says_what_failed_where_and_whether_it_reached_ovh() {
+        let route = "POST /1.0/ipLoadbalancing/lb/http/frontend";
+        let cases = [
+            (
+                Error::from(ApiError::from_response(409, b"{}", None)),
+                "OVH API error 409",
+                Delivery::Answered,
+            ),
+            (
+                Error::Decode {
+                    route: route.into(),
+                    message: "field frontendId: invalid type".into(),
+                },
+                "unexpected response to POST /1.0/ipLoadbalancing/lb/http/frontend: field frontendId",
+                Delivery::Answered,
+            ),
+            (
+                Error::Encode {
+                    route: route.into(),
+                    message: "key must be a string".into(),
+                },
+                "cannot encode the request body of POST /1.0/ipLoadbalancing/lb/http/frontend: key must be",
+                Delivery::NotSent,
+            ),
+            (
+                Error::TooLarge {
+                    route: route.into(),
+                    status: 400,
+                    limit: 16 * 1024 * 1024,
+                },
+                "the answer to POST /1.0/ipLoadbalancing/lb/http/frontend (HTTP 400) is larger than the 16 MiB",
+                Delivery::Answered,
+            ),
+            (
+                Error::UnknownTaskStatus {
+                    kind: TaskKind::IpLoadbalancing,
+                    id: 4,
+                    owner: "lb".into(),
+                    status: "paused".into(),
+                },
+                "IP Load Balancer task 4 of lb is in an unknown task status \"paused\"",
+                Delivery::Answered,
+            ),
+            (
+                Error::Internal {
+                    what: "reading the configuration of lb".into(),
+                    message: "a read task stopped unexpectedly: panicked".into(),
+                },
+                "internal error while reading the configuration of lb: a read task",
+                Delivery::MaybeSent,
+            ),
+            (
+                Error::Transport {
+                    method: "POST".into(),
+                    route: "/1.0/ip/x/move".into(),
+                    attempts: 1,
+                    message: "connection closed before message completed".into(),
+                    delivery: Delivery::MaybeSent,
+                },
+                "POST /1.0/ip/x/move failed after 1 attempt(s)",
+                Delivery::MaybeSent,
+            ),
+            (
+                Error::Setup("setting up HTTP and TLS failed".into()),
+                "cannot build the OVH API client",
+                Delivery::NotSent,
+            ),
+        ];
+        for (error, start, delivery) in cases {
+            let text = error.to_string();
+            assert!(text.starts_with(start), "{text}");
+            assert!(!text.contains('\n'), "{text}");
+            assert_eq!(error.delivery(), delivery, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_failure_before_sending_or_after_a_maybe_sent_attempt() {
+        let transport = |delivery| Error::Transport {
+            method: "GET".into(),
+            route: "/1.0/auth/time".into(),
+            attempts: 6,
+            message: "connection closed".into(),
+            delivery,
+        };
+        assert_eq!(
+            transport(Delivery::MaybeSent).before_sending().delivery(),
+            Delivery::NotSent
+        );
+        assert_eq!(
+            transport(Delivery::NotSent).after_maybe_sent().delivery(),
+            Delivery::MaybeSent
+        );
+        // An answer stays an answer.
+        let answered = Error::from(ApiError::from_response(503, b"{}", None));
+        assert_eq!(answered.before_sending().delivery(), Delivery::Answered);
+        let answered = Error::from(ApiError::from_response(404, b"{}", None));
+        assert_eq!(answered.after_maybe_sent().delivery(), Delivery::Answered);
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use client::{Client, ClientOptions, MAX_RESPONSE_BODY};
 pub use config::{
     Auth, ConfigError, ConfigInput, Endpoint, ResolvedConfig, resolve, resolve_default,
 };
-pub use error::{ApiError, Error, TaskKind};
+pub use error::{ApiError, Delivery, Error, TaskKind};
 pub use models::*;
 pub use path::encode as encode_path_segment;
 pub use retry::RetryPolicy;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 /// How a failed attempt may be retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Failure {
-    /// The request provably never reached the server (connection refused, DNS, TLS handshake).
+    /// The request provably never reached the server (connection refused or reset before TLS completed, DNS).
     NotSent,
     /// The server refused the request for now (429), optionally saying how long to wait.
     Throttled(Option<Duration>),
@@ -17,7 +17,8 @@ pub(crate) enum Failure {
     ServerError,
     /// The connection failed after the request was (maybe) sent, or no answer came in time.
     MaybeSent,
-    /// Not retryable (4xx other than 429, decode errors, ...).
+    /// Not retryable: the answer is final (4xx other than 429, an answer too large to read), or the failure does
+    /// not heal by itself (a TLS handshake refused, e.g. an untrusted certificate; a request that cannot be built).
     Final,
 }
 
@@ -34,6 +35,11 @@ impl Failure {
             Self::ServerError | Self::MaybeSent => idempotent,
             Self::Final => false,
         }
+    }
+
+    /// Whether the server may have acted on the attempt: it was maybe sent and not answered, or answered 5xx.
+    pub(crate) fn maybe_acted_on(self) -> bool {
+        matches!(self, Self::ServerError | Self::MaybeSent)
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{Error, TaskKind};
+use crate::error::{Delivery, Error, TaskKind};
 use crate::models::Progress;
 
 /// How task waits poll: the first interval, its growth factor and its ceiling.
@@ -53,7 +53,7 @@ pub(crate) struct TaskRef<'a> {
 }
 
 /// Polls `fetch` until the task is done (returning its last snapshot), failed (`TaskFailed`), of an unknown status
-/// (`Decode`), past `deadline` (`Timeout`) or cancelled (`Cancelled`).
+/// (`UnknownTaskStatus`), past `deadline` (`Timeout`) or cancelled (`Cancelled`).
 pub(crate) async fn wait_for<T, F, Fut>(
     task: TaskRef<'_>,
     policy: &PollPolicy,
@@ -71,7 +71,10 @@ where
     loop {
         let snapshot = tokio::select! {
             s = fetch() => s?,
-            _ = cancel.cancelled() => return Err(Error::Cancelled { what: format!("waiting for {what}") }),
+            _ = cancel.cancelled() => return Err(Error::Cancelled {
+                what: format!("waiting for {what}"),
+                delivery: Delivery::MaybeSent,
+            }),
         };
         match snapshot.progress {
             Progress::Done => return Ok(snapshot.task),
@@ -85,9 +88,11 @@ where
                 });
             }
             Progress::Unknown => {
-                return Err(Error::Decode {
-                    route: what,
-                    message: format!("unknown task status {:?}", snapshot.status),
+                return Err(Error::UnknownTaskStatus {
+                    kind: task.kind,
+                    id: task.id,
+                    owner: task.owner.to_owned(),
+                    status: snapshot.status,
                 });
             }
             Progress::Pending => {}
@@ -103,7 +108,11 @@ where
         tracing::debug!(task = %what, status = %snapshot.status, ?interval, "task pending");
         tokio::select! {
             _ = tokio::time::sleep_until(deadline.min(now + interval)) => {}
-            _ = cancel.cancelled() => return Err(Error::Cancelled { what: format!("waiting for {what}") }),
+            // Between polls: the last one was answered.
+            _ = cancel.cancelled() => return Err(Error::Cancelled {
+                what: format!("waiting for {what}"),
+                delivery: Delivery::Answered,
+            }),
         }
         interval = policy.next(interval);
     }

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use ovh_api_sim::{FaultKind, FaultRule, Fixture, SimConfig, Simulator};
 use ovh_client::{
-    Auth, CancellationToken, Client, ClientOptions, ConfigInput, Endpoint, Error, Frontend,
-    FrontendFilter, IpTaskStatus, IplbTaskStatus, PollPolicy, Protocol, ResolvedConfig,
-    RetryPolicy, Secret, TaskKind, resolve,
+    Auth, CancellationToken, Client, ClientOptions, ConfigInput, Delivery, Endpoint, Error,
+    Frontend, FrontendFilter, IpTaskStatus, IplbTaskStatus, MAX_RESPONSE_BODY, PollPolicy,
+    Protocol, ResolvedConfig, RetryPolicy, Secret, TaskKind, resolve,
 };
 use tokio::time::Instant;
 
@@ -882,4 +882,185 @@ async fn the_client_cancel_token_stops_a_backoff() {
     let err = c.list_zones(LB).await.unwrap_err();
     assert!(matches!(err, Error::Cancelled { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A `body` fault: the answer replaced by `body`, or by `huge_bytes` of JSON, with `status`.
+fn body_fault(
+    status: u16,
+    body: Option<&str>,
+    huge_bytes: Option<u64>,
+    after_handling: bool,
+) -> FaultKind {
+    FaultKind::Body {
+        status,
+        body: body.map(str::to_owned),
+        huge_bytes,
+        after_handling,
+    }
+}
+
+#[tokio::test]
+async fn every_failure_says_whether_the_request_may_have_reached_ovh() {
+    let sim = sim().await;
+    let c = client(&sim);
+    const POST: &str = "/ipLoadbalancing/*/http/frontend";
+    let over_the_limit = u64::try_from(MAX_RESPONSE_BODY).unwrap() + 1024;
+    let cases: Vec<(&str, FaultKind, Delivery)> = vec![
+        ("503", status_fault(503, None), Delivery::Answered),
+        (
+            "dropped before handling",
+            FaultKind::Drop {
+                after_handling: false,
+            },
+            Delivery::MaybeSent,
+        ),
+        (
+            "dropped after handling",
+            FaultKind::Drop {
+                after_handling: true,
+            },
+            Delivery::MaybeSent,
+        ),
+        (
+            "an oversized 400",
+            body_fault(400, None, Some(over_the_limit), false),
+            Delivery::Answered,
+        ),
+        (
+            "an oversized 201",
+            body_fault(201, None, Some(over_the_limit), true),
+            Delivery::Answered,
+        ),
+        (
+            "a 200 of the wrong shape",
+            body_fault(200, Some(r#"{"frontendId": "eleven"}"#), None, true),
+            Delivery::Answered,
+        ),
+    ];
+    for (port, (what, fault, delivery)) in (8001..).zip(cases) {
+        sim.clear_faults();
+        sim.add_faults(vec![rule("POST", POST, fault, 1)]).unwrap();
+        let before = count(&sim, "POST", "/http/frontend");
+        let err = c
+            .create_frontend(LB, Protocol::Http, &http_frontend(&port.to_string()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.delivery(), delivery, "{what}: {err}");
+        assert_eq!(
+            count(&sim, "POST", "/http/frontend"),
+            before + 1,
+            "{what}: a POST is sent once"
+        );
+        assert!(!err.to_string().contains('\n'), "{what}: {err}");
+        match what {
+            "an oversized 400" | "an oversized 201" => {
+                let status = if what == "an oversized 400" { 400 } else { 201 };
+                assert!(
+                    matches!(&err, Error::TooLarge { status: s, route, .. }
+                        if *s == status && route.starts_with("POST /1.0/ipLoadbalancing/")),
+                    "{what}: {err}"
+                );
+            }
+            "a 200 of the wrong shape" => {
+                assert!(matches!(err, Error::Decode { .. }), "{what}: {err}")
+            }
+            _ => {}
+        }
+    }
+
+    // Refused connections: not sent, whichever request failed first (here the server time, for a signed call).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = Client::new(
+        app_config(&format!("http://127.0.0.1:{port}/1.0"), "AS"),
+        fast_options(),
+    )
+    .unwrap();
+    let err = refused.refresh(LB, None).await.unwrap_err();
+    assert_eq!(err.delivery(), Delivery::NotSent, "{err}");
+
+    // The server-time request maybe sent and never answered: the POST itself was not sent.
+    let sim = sim_with(base_config()).await;
+    let c = client(&sim);
+    sim.add_faults(vec![rule(
+        "GET",
+        "/auth/time",
+        FaultKind::Drop {
+            after_handling: true,
+        },
+        5,
+    )])
+    .unwrap();
+    let err = c.refresh(LB, None).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport { route, .. } if route.contains("/auth/time")),
+        "{err}"
+    );
+    assert_eq!(err.delivery(), Delivery::NotSent, "{err}");
+    assert_eq!(count(&sim, "POST", "/refresh"), 0);
+}
+
+#[tokio::test]
+async fn a_cancelled_retry_remembers_an_earlier_attempt_that_may_have_reached_ovh() {
+    let sim = sim().await;
+    let slow_retries = || ClientOptions {
+        retry: RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_secs(60),
+            max_delay: Duration::from_secs(60),
+            ..RetryPolicy::default()
+        },
+        ..fast_options()
+    };
+    let cancel_soon = |cancel: CancellationToken| {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            cancel.cancel();
+        })
+    };
+    let c = client(&sim);
+    let id = c
+        .create_frontend(LB, Protocol::Http, &http_frontend("8080"))
+        .await
+        .unwrap()
+        .frontend_id
+        .unwrap();
+
+    // A PUT dropped after the server handled it, then cancelled while waiting to retry: maybe sent.
+    let options = slow_retries();
+    cancel_soon(options.cancel.clone());
+    let put = Client::new(app_config(&sim.base_url(), "AS"), options).unwrap();
+    sim.add_faults(vec![rule(
+        "PUT",
+        "/ipLoadbalancing/*/http/frontend/*",
+        FaultKind::Drop {
+            after_handling: true,
+        },
+        1,
+    )])
+    .unwrap();
+    let err = put
+        .update_frontend(LB, Protocol::Http, id, &http_frontend("8081"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err}");
+    assert_eq!(err.delivery(), Delivery::MaybeSent, "{err}");
+
+    // A POST throttled, then cancelled while waiting to retry: not sent (a 429 is a refusal).
+    let options = slow_retries();
+    cancel_soon(options.cancel.clone());
+    let post = Client::new(app_config(&sim.base_url(), "AS"), options).unwrap();
+    sim.add_faults(vec![rule(
+        "POST",
+        "/ip/*/move",
+        status_fault(429, Some(60)),
+        1,
+    )])
+    .unwrap();
+    let err = post.move_ip(FREE_IP, LB, None).await.unwrap_err();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err}");
+    assert_eq!(err.delivery(), Delivery::NotSent, "{err}");
 }

@@ -1,11 +1,11 @@
 //! Creating a frontend safely when the answer of the POST can be lost.
 //!
 //! OVH frontends carry no client token, and the client never repeats a POST whose outcome is unknown (a dropped
-//! connection, a timeout, a 5xx: the API may have acted). So when an answer is lost, the LB's frontends of that
-//! protocol on the planned port and zone are listed, and the single one that is new and is what was asked (port,
-//! zone, dedicated IPs, and every other field the API returns as sent) is adopted. When none is, the POST provably
-//! did nothing and is sent again (a bounded number of times); when several are, nothing is guessed: the error says
-//! how to import the right one.
+//! connection, a timeout, a 5xx: the API may have acted). So when an answer is lost or unreadable (the single rule
+//! of [`crate::resources::recovery`], which also bounds the re-sends), the LB's frontends of that protocol on the
+//! planned port and zone are listed, and the single one that is new and is what was asked (port, zone, dedicated
+//! IPs, and every other field the API returns as sent) is adopted. When none is, the POST provably did nothing and
+//! is sent again; when several are, nothing is guessed: the error says how to import the right one.
 //!
 //! "New" is decided by the process's [`super::ledger`], not by a list before each POST (one extra round trip per
 //! create, +100 calls for 100 frontends): the first create of the process on an (LB, protocol) lists every frontend
@@ -22,22 +22,22 @@
 //!   frontend on the same LB, which is a conflict of ownership no API call can resolve; the state then tracks a
 //!   frontend that is exactly what the configuration describes.
 
-use std::time::Duration;
-
 use ovh_client::{Frontend as ApiFrontend, FrontendFilter, Protocol};
 
-use tfplugin5_runtime::diag::Diagnostic;
-use tfplugin5_runtime::framework::Ctx;
 use crate::resources::ProviderData;
 use crate::resources::common::{CallError, call};
+use crate::resources::recovery::{self, Conflict, Found, PostFailure};
+use tfplugin5_runtime::diag::Diagnostic;
+use tfplugin5_runtime::framework::Ctx;
 
 use super::ledger::Ledger;
 
-/// POSTs per create: the first, plus re-sends after a lost answer proven to have created nothing.
-pub(super) const MAX_POSTS: u32 = 4;
+/// A 409 to a frontend POST is a refusal (e.g. the port is taken), never a lost answer.
+const CONFLICT: Conflict = Conflict::Refusal;
 
-/// Pause before re-sending, times the attempt number: a server that failed may need a moment.
-const RESEND_PAUSE: Duration = Duration::from_millis(300);
+/// The bound on POSTs per create, known to the frontend tests by this name.
+#[cfg(test)]
+pub(super) use recovery::MAX_POSTS;
 
 /// Why a create did not end with a frontend to track.
 #[derive(Debug)]
@@ -46,6 +46,9 @@ pub(super) enum CreateFailure {
     Call(CallError),
     /// The POST's answer was lost and checking what happened failed too.
     Unverified { post: CallError, lookup: CallError },
+    /// OVH answered that it created the frontend, but the answer could not be read and no new matching frontend
+    /// was found.
+    Unaccounted { post: CallError },
     /// The POST's answer was lost and several matching frontends appeared meanwhile.
     Ambiguous { post: CallError, ids: Vec<i64> },
 }
@@ -81,6 +84,14 @@ impl CreateFailure {
                      import it (terraform import ADDRESS {service_name}/FRONTEND_ID) instead of applying again."
                 ),
             ),
+            Self::Unaccounted { post } => Diagnostic::error(
+                summary,
+                format!(
+                    "{post}. OVH accepted the request, so it created a frontend, but none new matching it was found \
+                     among the {label} frontends of {service_name} on port {port} in zone {zone}: find it and \
+                     import it (terraform import ADDRESS {service_name}/FRONTEND_ID) instead of applying again."
+                ),
+            ),
             Self::Ambiguous { post, ids } => {
                 let list: Vec<String> = ids
                     .iter()
@@ -102,6 +113,13 @@ impl CreateFailure {
     }
 }
 
+/// What the lookup after a lost answer could not settle.
+enum Lookup {
+    Call(CallError),
+    /// Several new frontends match the request: their ids.
+    Ambiguous(Vec<i64>),
+}
+
 /// Creates the frontend `body` describes, adopting it when the POST's answer is lost (see the module docs).
 pub(super) async fn create(
     ctx: &Ctx<&ProviderData>,
@@ -116,63 +134,40 @@ pub(super) async fn create(
         .ensure_snapshot(|| call(ctx, client.list_frontends(service_name, protocol, &every)))
         .await
         .map_err(CreateFailure::Call)?;
-    let mut post = 1;
-    loop {
+    let send = || async {
+        // Held while the POST is in flight; a lost answer drops it before the lookup starts.
         let ticket = ledger.start_post();
-        let error = match call(ctx, client.create_frontend(service_name, protocol, body)).await {
-            Ok(created) => {
-                ticket.created(created.frontend_id);
-                return Ok(created);
-            }
-            Err(error) if answer_may_be_lost(&error) => error,
-            Err(error) => return Err(CreateFailure::Call(error)),
-        };
-        drop(ticket);
-        tracing::info!(service_name, %protocol, %error, "frontend creation answer lost; looking for the frontend");
-        let found = match new_matching(ctx, &ledger, protocol, service_name, body).await {
-            Ok(found) => found,
-            Err(lookup) => {
-                return Err(CreateFailure::Unverified {
-                    post: error,
-                    lookup,
-                });
-            }
-        };
+        let created = call(ctx, client.create_frontend(service_name, protocol, body)).await?;
+        ticket.created(created.frontend_id);
+        Ok::<_, CallError>(created)
+    };
+    let look = || async {
+        let found = new_matching(ctx, &ledger, protocol, service_name, body)
+            .await
+            .map_err(Lookup::Call)?;
         match ledger.adopt_single(found) {
             Ok(adopted) => {
                 tracing::info!(service_name, %protocol, frontend_id = ?adopted.frontend_id, "adopting the frontend created by the lost request");
-                return Ok(adopted);
+                Ok(Found::Adopt(adopted))
             }
-            Err(none) if none.is_empty() && post < MAX_POSTS => {
-                tracing::info!(service_name, %protocol, post, "the lost creation did not happen; sending it again");
-                let pause = RESEND_PAUSE.saturating_mul(post);
-                ctx.run(tokio::time::sleep(pause))
-                    .await
-                    .map_err(|why| CreateFailure::Call(CallError::Interrupted(why)))?;
-                post += 1;
-            }
-            Err(none) if none.is_empty() => return Err(CreateFailure::Call(error)),
-            Err(several) => {
-                return Err(CreateFailure::Ambiguous {
-                    post: error,
-                    ids: several,
-                });
-            }
+            Err(none) if none.is_empty() => Ok(Found::Nothing),
+            Err(several) => Err(Lookup::Ambiguous(several)),
         }
-    }
-}
-
-/// Whether a failed POST may have been acted on although its answer did not say so: the connection failed or
-/// timed out after sending, the server answered 5xx, or it answered 2xx with a body that cannot be read. Not when the operation itself was interrupted (no time
-/// is left to look).
-fn answer_may_be_lost(error: &CallError) -> bool {
-    match error {
-        CallError::Interrupted(_) => false,
-        CallError::Api(ovh_client::Error::Api(api)) => api.status >= 500,
-        // A 2xx answer that cannot be read: the frontend was created, but its description is lost.
-        CallError::Api(ovh_client::Error::Decode { .. }) => true,
-        other => other.outcome_unknown(),
-    }
+    };
+    recovery::post(ctx, "frontend creation", CONFLICT, send, look)
+        .await
+        .map_err(|failure| match failure {
+            PostFailure::Post(error) => CreateFailure::Call(error),
+            PostFailure::Unaccounted(post) => CreateFailure::Unaccounted { post },
+            PostFailure::Lookup {
+                post,
+                lookup: Lookup::Call(lookup),
+            } => CreateFailure::Unverified { post, lookup },
+            PostFailure::Lookup {
+                post,
+                lookup: Lookup::Ambiguous(ids),
+            } => CreateFailure::Ambiguous { post, ids },
+        })
 }
 
 /// The frontends on the planned port and zone that are not known to the ledger and are what `body` asked for.
@@ -283,6 +278,11 @@ mod tests {
         ));
     }
 
+    /// The single rule ([`recovery::outcome`]) as frontend creation applies it: look unless the error is final.
+    fn answer_may_be_lost(error: &CallError) -> bool {
+        recovery::outcome(error, CONFLICT) != recovery::Outcome::Final
+    }
+
     #[test]
     fn lost_answers_are_5xx_and_transport_failures_only() {
         let api = |status| {
@@ -297,6 +297,7 @@ mod tests {
             route: "/ipLoadbalancing/lb/http/frontend".into(),
             attempts: 1,
             message: "connection closed".into(),
+            delivery: ovh_client::Delivery::MaybeSent,
         };
         assert!(answer_may_be_lost(&CallError::Api(dropped)));
         let stopped = CallError::Interrupted(tfplugin5_runtime::framework::Interrupted::Cancelled);
@@ -306,6 +307,8 @@ mod tests {
     /// Sibling creates in one provider process (same LB, protocol, port, zone and fields, as two resources of one
     /// apply may plan) against the simulator: a lost answer never adopts the sibling's frontend.
     mod siblings {
+        use std::time::Duration;
+
         use ovh_api_sim::Simulator;
         use serde_json::json;
         use tokio_util::sync::CancellationToken;
@@ -403,6 +406,95 @@ mod tests {
                     "after_handling {after_handling}"
                 );
             }
+        }
+
+        /// A `body` fault on the UDP frontend POST answering `status` with a body over the client's limit.
+        fn oversized(status: u16, after_handling: bool) -> ovh_api_sim::FaultRule {
+            let huge = u64::try_from(ovh_client::MAX_RESPONSE_BODY).unwrap() + 1024;
+            serde_json::from_value(json!({"method": "POST", "path": POST_UDP, "kind": "body", "status": status,
+                                          "huge_bytes": huge, "after_handling": after_handling, "times": 1}))
+            .unwrap()
+        }
+
+        /// The LB calls made, as `METHOD last-segment?query`.
+        fn calls(sim: &Simulator) -> Vec<String> {
+            sim.requests()
+                .iter()
+                .filter(|r| r.path.contains("/ipLoadbalancing/"))
+                .map(|r| {
+                    let last = r.path.rsplit('/').next().unwrap_or_default();
+                    match &r.query {
+                        Some(query) => format!("{} {last}?{query}", r.method),
+                        None => format!("{} {last}", r.method),
+                    }
+                })
+                .collect()
+        }
+
+        /// An oversized 4xx answer is OVH refusing the request, read or not: the create fails at once, with no
+        /// adoption lookup and no re-send.
+        #[tokio::test]
+        async fn an_oversized_4xx_answer_fails_at_once_without_lookup_or_resend() {
+            let (sim, data) = sim().await;
+            sim.add_faults(vec![oversized(400, false)]).unwrap();
+            let failure = create(&ctx(&data), Protocol::Udp, LB, &body())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    &failure,
+                    CreateFailure::Call(CallError::Api(ovh_client::Error::TooLarge {
+                        status: 400,
+                        ..
+                    }))
+                ),
+                "{failure:?}"
+            );
+            // The ledger's snapshot (before the POST), the POST, and nothing else.
+            assert_eq!(calls(&sim), ["GET frontend", "POST frontend"]);
+            assert_eq!(outcome(&sim), (1, vec![]));
+            let diagnostic = failure.into_diagnostic("Cannot create".into(), "UDP", LB, &body());
+            assert!(
+                diagnostic
+                    .detail
+                    .contains("(HTTP 400) is larger than the 16 MiB")
+                    && !diagnostic.detail.contains("may have reached OVH"),
+                "{diagnostic}"
+            );
+        }
+
+        /// An oversized 2xx is OVH saying it created the frontend: it is found and adopted, never sent again. An
+        /// oversized 5xx says nothing of what OVH did: it is looked for, and sent again when nothing was created.
+        #[tokio::test]
+        async fn an_oversized_2xx_is_adopted_and_an_oversized_5xx_looked_for() {
+            let (created_2xx, data) = sim().await;
+            created_2xx.add_faults(vec![oversized(200, true)]).unwrap();
+            let adopted = create_one(&data).await;
+            assert_eq!(
+                outcome(&created_2xx),
+                (1, vec![adopted]),
+                "{:#?}",
+                created_2xx.requests()
+            );
+            assert_eq!(
+                calls(&created_2xx),
+                [
+                    "GET frontend",
+                    "POST frontend",
+                    "GET frontend?zone=gra&port=53",
+                    &format!("GET {adopted}")
+                ]
+            );
+
+            let (again, data) = sim().await;
+            again.add_faults(vec![oversized(502, false)]).unwrap();
+            let created = create_one(&data).await;
+            assert_eq!(
+                outcome(&again),
+                (2, vec![created]),
+                "{:#?}",
+                again.requests()
+            );
         }
 
         #[tokio::test]

@@ -9,11 +9,11 @@
 
 use ovh_client::{Frontend as ApiFrontend, Protocol};
 
-use tfplugin5_runtime::schema::Attribute;
-use tfplugin5_runtime::value::{Type, Value};
 use crate::resources::common::{
     empty_as_prior, normalize_ip, same_ip_set, string_list, string_set, strings,
 };
+use tfplugin5_runtime::schema::Attribute;
+use tfplugin5_runtime::value::{Type, Value};
 
 /// How adoption compares a field of a listed frontend with the request (see `adoption::is_what_was_asked`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

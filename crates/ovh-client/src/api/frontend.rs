@@ -3,7 +3,7 @@
 use reqwest::Method;
 
 use super::iplb::iplb_path;
-use crate::client::{Body, Client};
+use crate::client::Client;
 use crate::error::Error;
 use crate::models::{Frontend, FrontendFilter, Protocol};
 
@@ -49,14 +49,9 @@ impl Client {
         protocol: Protocol,
         frontend: &Frontend,
     ) -> Result<Frontend, Error> {
-        let body = Body::json(&frontend.create_body(protocol))?;
-        self.call(self.request(
-            Method::POST,
-            &frontends_path(service_name, protocol),
-            &[],
-            Some(body),
-        )?)
-        .await
+        let path = frontends_path(service_name, protocol);
+        self.call(self.json_request(Method::POST, &path, &frontend.create_body(protocol))?)
+            .await
     }
 
     /// `PUT /ipLoadbalancing/{sn}/{proto}/frontend/{id}` with every writable field of `protocol`; an unset
@@ -68,9 +63,8 @@ impl Client {
         frontend_id: i64,
         frontend: &Frontend,
     ) -> Result<(), Error> {
-        let body = Body::json(&frontend.update_body(protocol))?;
         let path = frontend_path(service_name, protocol, frontend_id);
-        self.call_void(self.request(Method::PUT, &path, &[], Some(body))?)
+        self.call_void(self.json_request(Method::PUT, &path, &frontend.update_body(protocol))?)
             .await
     }
 

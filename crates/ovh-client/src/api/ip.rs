@@ -5,7 +5,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{Body, Client};
+use crate::client::Client;
 use crate::error::{Error, TaskKind};
 use crate::models::{Ip, IpTask};
 use crate::path::{encode, filters};
@@ -35,17 +35,12 @@ impl Client {
         service_name: &str,
         nexthop: Option<&str>,
     ) -> Result<IpTask, Error> {
-        let body = Body::json(&MoveBody {
+        let body = MoveBody {
             to: service_name,
             nexthop,
-        })?;
-        self.call(self.request(
-            Method::POST,
-            &format!("{}/move", ip_path(ip)),
-            &[],
-            Some(body),
-        )?)
-        .await
+        };
+        self.call(self.json_request(Method::POST, &format!("{}/move", ip_path(ip)), &body)?)
+            .await
     }
 
     /// `POST /ip/{ip}/park` (no body): routes the IP to nothing.

@@ -6,7 +6,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{Body, Client};
+use crate::client::Client;
 use crate::error::{Error, TaskKind};
 use crate::models::{Farm, IplbTask, LoadBalancer, PendingChanges, Protocol, Route};
 use crate::path::{encode, filters};
@@ -114,16 +114,12 @@ impl Client {
 
     /// `POST /ipLoadbalancing/{sn}/refresh`: deploys the configuration, of one zone or (no body) of all.
     pub async fn refresh(&self, service_name: &str, zone: Option<&str>) -> Result<IplbTask, Error> {
-        let body = zone
-            .map(|zone| Body::json(&RefreshBody { zone }))
-            .transpose()?;
-        self.call(self.request(
-            Method::POST,
-            &iplb_path(service_name, "/refresh"),
-            &[],
-            body,
-        )?)
-        .await
+        let path = iplb_path(service_name, "/refresh");
+        let request = match zone {
+            Some(zone) => self.json_request(Method::POST, &path, &RefreshBody { zone })?,
+            None => self.request(Method::POST, &path, &[], None)?,
+        };
+        self.call(request).await
     }
 
     /// `GET /ipLoadbalancing/{sn}/task?action=&status=`: task ids, optionally filtered.
