@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use tfplugin5_runtime::PluginInfo;
 use tfplugin5_runtime::diag::Diagnostics;
-use tfplugin5_runtime::framework::{Ctx, DataSource, Provider, Resource};
+use tfplugin5_runtime::framework::{Ctx, DataSource, ListResource, Provider, Resource};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
 
@@ -75,27 +75,45 @@ impl Provider for OvhProvider {
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
         registry::data_sources()
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<ProviderData>>> {
+        registry::list_resources()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfplugin5_runtime::framework::{DataSourceRuntime, ManagedResource};
+    use tfplugin5_runtime::framework::{DataSourceRuntime, ListRuntime, ManagedResource};
 
-    /// Every schema the provider ships passes Terraform's checks and our house rules (descriptions...).
+    /// Every schema the provider ships passes Terraform's checks and our house rules (descriptions...), every
+    /// resource has an identity, and every list resource lists a resource with one.
     #[test]
     fn every_shipped_schema_is_valid() {
         let provider = OvhProvider::default();
         assert_eq!(provider.schema().block.problems(), Vec::<String>::new());
-        for resource in provider.resources() {
-            let managed = ManagedResource::new(resource);
+        let managed: Vec<ManagedResource<ProviderData>> = provider
+            .resources()
+            .into_iter()
+            .map(ManagedResource::new)
+            .collect();
+        for list in provider.list_resources() {
+            let target = managed
+                .iter()
+                .find(|m| m.type_name() == list.type_name())
+                .and_then(|m| m.identity().map(|i| (i.clone(), m.value_type().clone())));
+            let runtime = ListRuntime::new(list, target);
+            assert_eq!(runtime.problems(), Vec::<String>::new(), "{}", runtime.type_name());
+        }
+        for managed in managed {
+            assert!(managed.identity().is_some(), "{}", managed.type_name());
             assert!(
                 managed.type_name().starts_with("ovhiplb_"),
                 "{}",
                 managed.type_name()
             );
             assert_eq!(
-                managed.schema().block.problems(),
+                managed.problems(),
                 Vec::<String>::new(),
                 "{}",
                 managed.type_name()

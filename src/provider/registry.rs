@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::resources::ProviderData;
-use tfplugin5_runtime::framework::{DataSource, Resource};
+use tfplugin5_runtime::framework::{DataSource, ListResource, Resource};
 
 /// Managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
@@ -27,5 +27,22 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
     vec![
         Arc::new(crate::resources::failover_ips::FailoverIps),
         Arc::new(crate::resources::load_balancer::LoadBalancerSource),
+    ]
+}
+
+/// List resource types (`terraform query`), one per managed resource type with an identity that users adopt in
+/// bulk.
+pub fn list_resources() -> Vec<Arc<dyn ListResource<ProviderData>>> {
+    vec![
+        Arc::new(crate::resources::frontend::FrontendList::new(
+            ovh_client::Protocol::Http,
+        )),
+        Arc::new(crate::resources::frontend::FrontendList::new(
+            ovh_client::Protocol::Tcp,
+        )),
+        Arc::new(crate::resources::frontend::FrontendList::new(
+            ovh_client::Protocol::Udp,
+        )),
+        Arc::new(crate::resources::failover_ip_attachment::AttachmentList),
     ]
 }

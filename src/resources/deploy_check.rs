@@ -277,7 +277,7 @@ async fn list_ids(
 
 /// Runs `read` for every key, [`CONCURRENT_READS`] at a time; results come back in key order. A 404 (the object
 /// was deleted since it was listed) drops that key; any other error stops everything.
-async fn read_all<K, T, F, Fut>(
+pub(crate) async fn read_all<K, T, F, Fut>(
     client: &Client,
     service_name: &str,
     keys: Vec<K>,

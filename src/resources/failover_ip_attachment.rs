@@ -24,9 +24,13 @@ use super::recovery::{self, Conflict, Found, PostFailure};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
-use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
+use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
+
+mod list;
+
+pub use list::AttachmentList;
 
 const TYPE_NAME: &str = "ovhiplb_failover_ip_attachment";
 const ID_FORM: &str = "service_name/ip";
@@ -95,6 +99,20 @@ impl Resource<ProviderData> for FailoverIpAttachment {
             delete: Some(DEFAULT_TIMEOUT),
             ..Default::default()
         })
+    }
+
+    fn identity(&self) -> Option<Identity> {
+        Some(
+            Identity::new()
+                .attr(
+                    attr_name!(Target, service_name),
+                    "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
+                )
+                .attr(
+                    attr_name!(Target, ip),
+                    "The failover IP or block, e.g. `203.0.113.7/32` (a bare IP means its `/32`).",
+                ),
+        )
     }
 
     async fn modify_plan(

@@ -15,15 +15,17 @@ use fields::frontend_fields;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, model};
 use tfplugin5_runtime::framework::validators::{each_element, int_between, string};
-use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource};
+use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource};
 use tfplugin5_runtime::schema::{Attribute, Block, Schema};
 use tfplugin5_runtime::value::{AttrPath, Value};
 
 mod adoption;
 mod fields;
 mod ledger;
+mod list;
 
 pub use ledger::FrontendLedgers;
+pub use list::FrontendList;
 
 /// The id form, for import errors.
 const ID_FORM: &str = "service_name/frontend_id";
@@ -317,6 +319,20 @@ impl Resource<ProviderData> for FrontendResource {
 
     fn schema(&self) -> Schema {
         Schema::new(self.block())
+    }
+
+    fn identity(&self) -> Option<Identity> {
+        Some(
+            Identity::new()
+                .attr(
+                    attr_name!(FrontendIdentity, service_name),
+                    "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
+                )
+                .attr(
+                    attr_name!(FrontendIdentity, frontend_id),
+                    "The frontend's id, e.g. `12345`.",
+                ),
+        )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -20,9 +20,9 @@ use super::recovery::{self, Conflict, Found, PostFailure};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::Interrupted;
-use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, model};
+use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, field, model};
 use tfplugin5_runtime::framework::validators;
-use tfplugin5_runtime::framework::{Ctx, PlanChange, Resource, TimeoutDefaults};
+use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::{AttrPath, Value};
 
@@ -151,6 +151,20 @@ impl Resource<ProviderData> for Refresh {
         })
     }
 
+    fn identity(&self) -> Option<Identity> {
+        Some(
+            Identity::new()
+                .attr(
+                    attr_name!(Target, service_name),
+                    "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
+                )
+                .optional_attr(
+                    attr_name!(Target, zone),
+                    "The zone it deploys, e.g. `gra`; null when it deploys every zone.",
+                ),
+        )
+    }
+
     async fn modify_plan(
         &self,
         ctx: &Ctx<Option<&ProviderData>>,
@@ -201,8 +215,13 @@ impl Resource<ProviderData> for Refresh {
         state: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let state = decode(state, diags)?;
-        let target = state.target();
+        // What names the refresh and its triggers only: an import by identity gives no more.
+        let Ok(target) = Target::from_value(state) else {
+            decode(state, diags)?;
+            return None;
+        };
+        let triggers: Triggers =
+            field(state, attr_name!(RefreshState, triggers)).unwrap_or_default();
         let changes =
             match common::call(ctx, ctx.data.client.pending_changes(&target.service_name)).await {
                 Ok(changes) => changes,
@@ -217,7 +236,7 @@ impl Resource<ProviderData> for Refresh {
                 }
             };
         let count = target.count(&changes);
-        Some(target.state(state.triggers, Some(count)))
+        Some(target.state(triggers, Some(count)))
     }
 
     async fn update(

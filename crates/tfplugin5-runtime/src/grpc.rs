@@ -252,8 +252,8 @@ impl<'a, P: Provider> Call<'a, P> {
     }
 
     /// The identity of the object whose state is `state`, for an answer: none when the resource has no identity
-    /// or `state` names no object yet (a null identity attribute). Unknown values stay only if `allow_unknown`
-    /// (a planned create or replace); otherwise such an identity is left out.
+    /// or `state` names no object yet (an attribute required for import is null). Unknown values stay only if
+    /// `allow_unknown` (a planned create or replace); otherwise such an identity is left out.
     fn identity_of(
         &mut self,
         resource: &ManagedResource<P::Data>,
@@ -262,8 +262,12 @@ impl<'a, P: Provider> Call<'a, P> {
     ) -> Option<pb::ResourceIdentityData> {
         let identity = resource.identity()?;
         let value = identity.of(state);
-        let entries = value.as_entries()?;
-        if entries.values().any(Value::is_null) || (!allow_unknown && !value.is_wholly_known()) {
+        let unnamed = identity
+            .declaration
+            .attributes
+            .iter()
+            .any(|a| a.required_for_import && value.get(&a.name).is_null());
+        if value.is_null() || unnamed || (!allow_unknown && !value.is_wholly_known()) {
             return None;
         }
         wire::identity(&value, &identity.ty, &mut self.diags)

@@ -430,8 +430,11 @@ async fn import_by_identity_or_by_id() {
     let state = msgpack::decode(&imported.state.as_ref().unwrap().msgpack, &ty).unwrap();
     assert_eq!(state.get("name").as_str(), Some("b"));
     assert!(state.get("serial").is_null() && state.get("note").is_null());
-    // Not all of the identity is known before the read: Terraform gets it from the read.
-    assert!(imported.identity.is_none());
+    // What the import was given; Terraform gets the rest of the identity from the read.
+    assert_eq!(
+        decode_identity(imported.identity.clone()),
+        Value::object([("name", Value::from("b")), ("serial", Value::Null)])
+    );
 
     let missing = service
         .import_resource_state(Request::new(pb::import_resource_state::Request {
