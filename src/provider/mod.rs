@@ -103,7 +103,12 @@ mod tests {
                 .find(|m| m.type_name() == list.type_name())
                 .and_then(|m| m.identity().map(|i| (i.clone(), m.value_type().clone())));
             let runtime = ListRuntime::new(list, target);
-            assert_eq!(runtime.problems(), Vec::<String>::new(), "{}", runtime.type_name());
+            assert_eq!(
+                runtime.problems(),
+                Vec::<String>::new(),
+                "{}",
+                runtime.type_name()
+            );
         }
         for managed in managed {
             assert!(managed.identity().is_some(), "{}", managed.type_name());

@@ -122,12 +122,17 @@ impl ListResource<ProviderData> for FrontendList {
             // Without a filter on what only the objects hold, read no more than Terraform will take.
             ids.truncate(usize::try_from(results.remaining()).unwrap_or(usize::MAX));
         }
-        let read = read_all(client, service_name, ids, move |client, sn, id| async move {
-            client
-                .get_frontend(&sn, protocol, id)
-                .await
-                .map(|frontend| (id, frontend))
-        });
+        let read = read_all(
+            client,
+            service_name,
+            ids,
+            move |client, sn, id| async move {
+                client
+                    .get_frontend(&sn, protocol, id)
+                    .await
+                    .map(|frontend| (id, frontend))
+            },
+        );
         let frontends = match call(ctx, read).await {
             Ok(frontends) => frontends,
             Err(e) => {
@@ -148,9 +153,9 @@ impl ListResource<ProviderData> for FrontendList {
             if !port_matches || !name_matches {
                 continue;
             }
-            let state =
-                self.resource
-                    .state_from_api(service_name, frontend_id, &api, &Value::Null);
+            let state = self
+                .resource
+                .state_from_api(service_name, frontend_id, &api, &Value::Null);
             if !results
                 .push(display_name(protocol, frontend_id, &state), state)
                 .await
@@ -177,9 +182,6 @@ mod tests {
             "http 443 web (gra) #12"
         );
         let unnamed = state.with_attr("display_name", Value::Null);
-        assert_eq!(
-            display_name(Protocol::Udp, 7, &unnamed),
-            "udp 443 (gra) #7"
-        );
+        assert_eq!(display_name(Protocol::Udp, 7, &unnamed), "udp 443 (gra) #7");
     }
 }
