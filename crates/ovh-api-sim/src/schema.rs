@@ -169,9 +169,11 @@ impl Schema {
             return value;
         };
         for (name, prop) in &model.properties {
-            match object.remove(name) {
+            // In place, so the object keeps its key order whatever serde_json's map is.
+            match object.get_mut(name) {
                 Some(given) => {
-                    object.insert(name.clone(), self.complete(&prop.ty, given));
+                    let value = std::mem::take(given);
+                    *given = self.complete(&prop.ty, value);
                 }
                 None => {
                     if let Some(empty) = self.empty_value(prop) {
