@@ -112,7 +112,8 @@ impl Schema {
             .get(&(method.to_owned(), template.to_owned()))
     }
 
-    /// The schema template matching a decoded path, if OVH publishes one.
+    /// The schema template matching a decoded path, if OVH publishes one: the most specific when
+    /// several match (`/ip/campus` is its own operation, not `/ip/{ip}` with `ip = campus`).
     pub fn known_template(&self, method: &str, path: &[String]) -> Option<String> {
         self.templates
             .iter()
@@ -123,7 +124,8 @@ impl Schema {
                     .all(|(t, p)| t.starts_with('{') || t == p)
             })
             .map(|t| format!("/{}", t.join("/")))
-            .find(|template| self.operation(method, template).is_some())
+            .filter(|template| self.operation(method, template).is_some())
+            .max_by_key(|template| template.split('/').filter(|s| !s.starts_with('{')).count())
     }
 
     pub fn model(&self, name: &str) -> Option<&Model> {
@@ -131,33 +133,78 @@ impl Schema {
     }
 
     /// Builds a complete object of `model` from validated input: given fields are kept, the
-    /// others get the model's empty value (null when nullable, else false / 0 / "" / []).
+    /// others get the model's empty value (null when nullable, else false / 0 / "" / []), nested
+    /// models included (a farm's `probe`, a route's `action`), as [`Schema::complete`] does.
     pub fn instantiate(&self, model: &str, input: &Map<String, Value>) -> Map<String, Value> {
-        let mut object = Map::new();
-        if let Some(model) = self.model(model) {
-            for (name, prop) in &model.properties {
-                let value = match input.get(name) {
-                    Some(value) => value.clone(),
-                    None => self.empty_value(prop),
-                };
-                object.insert(name.clone(), value);
-            }
+        if self.model(model).is_none() {
+            return Map::new();
         }
-        object
+        match self.complete(model, Value::Object(input.clone())) {
+            Value::Object(object) => object,
+            _ => Map::new(),
+        }
     }
 
-    fn empty_value(&self, prop: &Property) -> Value {
+    /// Completes a value of schema type `ty` to the shape OVH answers: an object of a model gets
+    /// every property the model declares, recursively through nested models and arrays of them;
+    /// a missing property gets its empty value (null when nullable). Present values, properties
+    /// the model does not declare, and values of other types are kept as they are.
+    pub fn complete(&self, ty: &str, value: Value) -> Value {
+        if let Some(item) = ty.strip_suffix("[]") {
+            return match value {
+                Value::Array(items) => Value::Array(
+                    items
+                        .into_iter()
+                        .map(|item_value| self.complete(item, item_value))
+                        .collect(),
+                ),
+                other => other,
+            };
+        }
+        let model = match self.model(ty) {
+            Some(model) if model.enum_values.is_none() => model,
+            _ => return value,
+        };
+        let Value::Object(mut object) = value else {
+            return value;
+        };
+        for (name, prop) in &model.properties {
+            // In place, so the object keeps its key order whatever serde_json's map is.
+            match object.get_mut(name) {
+                Some(given) => {
+                    let value = std::mem::take(given);
+                    *given = self.complete(&prop.ty, value);
+                }
+                None => {
+                    if let Some(empty) = self.empty_value(prop) {
+                        object.insert(name.clone(), empty);
+                    }
+                }
+            }
+        }
+        Value::Object(object)
+    }
+
+    /// The value of a property nothing set: null when nullable, else the type's empty value. A
+    /// non-nullable enum has none ("" or any chosen member would be an invented answer), so the
+    /// property stays absent and the response-shape test names it.
+    fn empty_value(&self, prop: &Property) -> Option<Value> {
         if prop.can_be_null {
-            return Value::Null;
+            return Some(Value::Null);
         }
         if prop.ty.ends_with("[]") {
-            return Value::Array(Vec::new());
+            return Some(Value::Array(Vec::new()));
         }
-        match prop.ty.as_str() {
+        Some(match prop.ty.as_str() {
             "boolean" => Value::Bool(false),
             "long" | "double" => Value::from(0),
-            _ => Value::String(String::new()),
-        }
+            "map[string]string" => Value::Object(Map::new()),
+            ty => match self.model(ty) {
+                Some(model) if model.enum_values.is_some() => return None,
+                Some(_) => self.complete(ty, Value::Object(Map::new())),
+                None => Value::String(String::new()),
+            },
+        })
     }
 
     /// Whether an object passes the list filters an operation declares as query parameters.
@@ -244,6 +291,61 @@ mod tests {
                 .operation("GET", "/auth/time")
                 .unwrap()
                 .no_authentication
+        );
+    }
+
+    #[test]
+    fn complete_fills_nested_models_and_keeps_what_is_given() {
+        let schema = Schema::load().unwrap();
+        let farm = schema.complete(
+            "ipLoadbalancing.backendHttp.BackendHttp",
+            serde_json::json!({"farmId": 1, "zone": "gra", "probe": {"type": "http"}}),
+        );
+        assert_eq!(farm["balance"], Value::Null);
+        assert_eq!(
+            farm["probe"],
+            serde_json::json!({"type": "http", "forceSsl": null, "interval": null, "match": null,
+                               "method": null, "negate": null, "pattern": null, "port": null, "url": null})
+        );
+        let lb = schema.complete(
+            "ipLoadbalancing.IpWithIAM",
+            serde_json::json!({"iam": {"id": "x", "urn": "u"}, "orderableZone": [{"name": "gra"}]}),
+        );
+        assert_eq!(lb["iam"]["tags"], Value::Null);
+        assert_eq!(lb["orderableZone"][0]["planCode"], "");
+        // A missing non-nullable nested model gets an empty one; a non-nullable enum stays absent.
+        let route = schema.complete("ipLoadbalancing.RouteHttp.RouteHttp", serde_json::json!({}));
+        assert_eq!(
+            route["action"],
+            serde_json::json!({"type": "", "target": null, "status": null})
+        );
+        assert!(route.get("status").is_none());
+        // Lists, primitives, extras and unknown types pass through.
+        let task = schema.complete(
+            "ipLoadbalancing.Task.Task",
+            serde_json::json!({"id": 1, "comment": "why"}),
+        );
+        assert_eq!(task["comment"], "why");
+        assert_eq!(
+            schema.complete("long[]", serde_json::json!([1, 2])),
+            serde_json::json!([1, 2])
+        );
+        assert_eq!(schema.complete("void", Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn known_template_prefers_the_most_specific_operation() {
+        let schema = Schema::load().unwrap();
+        let path = |p: &str| segments(p);
+        assert_eq!(
+            schema.known_template("GET", &path("/ip/campus")).as_deref(),
+            Some("/ip/campus")
+        );
+        assert_eq!(
+            schema
+                .known_template("GET", &path("/ip/1.2.3.4"))
+                .as_deref(),
+            Some("/ip/{ip}")
         );
     }
 

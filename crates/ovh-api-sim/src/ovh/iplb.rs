@@ -9,7 +9,8 @@ use crate::state::{IplbTask, LoadBalancer};
 
 const REFRESH_ACTION: &str = "refreshIplb";
 
-/// `ipLoadbalancing.IpWithIAM`.
+/// `ipLoadbalancing.IpWithIAM`. Nullable properties not set here (`iam.tags`: no IAM tags are
+/// simulated) are completed as null from the schema by the dispatcher, like every answer.
 fn render(lb: &LoadBalancer) -> Value {
     let address = lb
         .ipv4

@@ -344,6 +344,15 @@ pub fn dispatch(
     let Some(op) = env.schema.operation(call.method, &schema_template) else {
         return Err(ApiError::not_implemented(call.method, &schema_template));
     };
+    // A parameter of a simulated route can spell a literal of another operation (`GET /ip/campus`
+    // is not the IP `campus`): that operation is the one called, and it is not simulated.
+    if let Some(template) = env
+        .schema
+        .known_template(call.method, &segments)
+        .filter(|t| *t != schema_template)
+    {
+        return Err(ApiError::not_implemented(call.method, &template));
+    }
     let identity = match &call.auth {
         _ if op.no_authentication => Identity::Admin,
         None => Identity::Admin,
@@ -377,7 +386,11 @@ pub fn dispatch(
     let result = match route.handler {
         Handler::Plain(handler) => handler(&mut ctx),
         Handler::Object(handler, kind) => handler(&mut ctx, kind),
-    };
+    }
+    // Every answer gets OVH's shape from the operation's response type, nested models included:
+    // properties a handler leaves out (`iam.tags`), or that objects stored by an older version
+    // lack (a farm probe's unset fields), are completed, nullable ones as null.
+    .map(|answer| env.schema.complete(&op.response_type, answer));
     if result.is_ok() && call.method != "GET" {
         ctx.state.dirty = true;
     }

@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::addr;
 use crate::error::{ApiError, ApiResult};
 use crate::fixture::Protocol;
-use crate::state::{Object, State};
+use crate::state::{Object, State, model_name};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
@@ -20,6 +20,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind's name in [`model_name`].
+    fn model_kind(self) -> &'static str {
+        match self {
+            Kind::Frontend => "frontend",
+            Kind::Farm => "farm",
+            Kind::Route => "route",
+        }
+    }
+
     fn id_field(self) -> &'static str {
         match self {
             Kind::Frontend => "frontendId",
@@ -112,6 +121,12 @@ pub fn update(ctx: &mut Ctx<'_>, kind: Kind) -> ApiResult {
     for (key, value) in &ctx.body {
         object.fields.insert(key.clone(), value.clone());
     }
+    // A nested object given by the PUT replaces the stored one whole: completed, its unset
+    // properties are null as on create (a probe of `{"type": "http"}` has a null `interval`).
+    object.fields = ctx.schema.instantiate(
+        model_name(kind.model_kind(), object.protocol),
+        &object.fields,
+    );
     check(ctx.state, kind, &mut object)?;
     let new_zone = change_zone(ctx.state, kind, &object);
     ctx.state.count_change(&object.service_name, &new_zone);
