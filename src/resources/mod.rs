@@ -6,6 +6,7 @@
 use std::fmt;
 
 pub mod common;
+pub mod deploy;
 pub mod deploy_check;
 pub mod failover_ip_attachment;
 pub mod failover_ips;
@@ -23,7 +24,7 @@ pub struct ProviderData {
     /// Zones of each load balancer, fetched once per provider process (plan-time zone checks).
     pub zones: common::ZoneCache,
     /// One lock per load balancer, so that refreshes of one LB never overlap within this process.
-    pub refresh_locks: refresh::RefreshLocks,
+    pub refresh_locks: deploy::RefreshLocks,
     /// Per LB and protocol, the frontends this process must never adopt after a lost create answer.
     pub frontends: frontend::FrontendLedgers,
 }

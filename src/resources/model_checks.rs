@@ -10,7 +10,7 @@ use super::failover_ip_attachment::{self, AttachmentState, FailoverIpAttachment}
 use super::failover_ips::{FailoverIps, FailoverIpsData};
 use super::frontend::FrontendResource;
 use super::load_balancer::{LoadBalancerFacts, LoadBalancerSource};
-use super::refresh::{self, Refresh, RefreshState};
+use super::refresh::{Refresh, RefreshState};
 use crate::provider::registry;
 use tfplugin5_runtime::framework::model::Coverage::{All, Subset};
 use tfplugin5_runtime::framework::model::mismatches;
@@ -39,7 +39,7 @@ fn checked() -> Vec<(&'static str, Vec<String>)> {
         Refresh.type_name(),
         [
             mismatches::<RefreshState>(&refresh, All),
-            mismatches::<refresh::Target>(&refresh, Subset),
+            mismatches::<super::deploy::Target>(&refresh, Subset),
         ]
         .concat(),
     ));

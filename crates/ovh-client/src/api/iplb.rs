@@ -152,15 +152,29 @@ impl Client {
         deadline: Instant,
         cancel: &CancellationToken,
     ) -> Result<IplbTask, Error> {
+        self.wait_iplb_task_observed(service_name, task_id, deadline, cancel, &|_| {})
+            .await
+    }
+
+    /// [`Client::wait_iplb_task`], showing `observe` every state of the task it reads (its status and progress,
+    /// for someone watching the deploy).
+    pub async fn wait_iplb_task_observed(
+        &self,
+        service_name: &str,
+        task_id: i64,
+        deadline: Instant,
+        cancel: &CancellationToken,
+        observe: &(dyn Fn(&IplbTask) + Send + Sync),
+    ) -> Result<IplbTask, Error> {
         let task = TaskRef {
             kind: TaskKind::IpLoadbalancing,
             id: task_id,
             owner: service_name,
         };
         wait_for(task, &self.options().poll, deadline, cancel, || async {
-            self.get_iplb_task(service_name, task_id)
-                .await
-                .map(Snapshot::from)
+            let task = self.get_iplb_task(service_name, task_id).await?;
+            observe(&task);
+            Ok(Snapshot::from(task))
         })
         .await
     }
