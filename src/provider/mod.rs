@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use tfplugin5_runtime::PluginInfo;
 use tfplugin5_runtime::diag::Diagnostics;
-use tfplugin5_runtime::framework::{Ctx, DataSource, ListResource, Provider, Resource};
+use tfplugin5_runtime::framework::{Action, Ctx, DataSource, ListResource, Provider, Resource};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
 
@@ -78,6 +78,10 @@ impl Provider for OvhProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource<ProviderData>>> {
         registry::list_resources()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action<ProviderData>>> {
+        registry::actions()
     }
 }
 

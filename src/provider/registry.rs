@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::resources::ProviderData;
-use tfplugin5_runtime::framework::{DataSource, ListResource, Resource};
+use tfplugin5_runtime::framework::{Action, DataSource, ListResource, Resource};
 
 /// Managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
@@ -18,6 +18,7 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
             ovh_client::Protocol::Udp,
         )),
         Arc::new(crate::resources::refresh::Refresh),
+        Arc::new(crate::resources::deploy_on_destroy::DeployOnDestroy),
         Arc::new(crate::resources::failover_ip_attachment::FailoverIpAttachment),
     ]
 }
@@ -45,4 +46,9 @@ pub fn list_resources() -> Vec<Arc<dyn ListResource<ProviderData>>> {
         )),
         Arc::new(crate::resources::failover_ip_attachment::AttachmentList),
     ]
+}
+
+/// Action types (Terraform >= 1.14).
+pub fn actions() -> Vec<Arc<dyn Action<ProviderData>>> {
+    vec![Arc::new(crate::resources::deploy_action::DeployAction)]
 }

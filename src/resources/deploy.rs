@@ -17,9 +17,11 @@ use super::deploy_check::{self, DeployProblem};
 use super::recovery::{self, Conflict, Found, PostFailure};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostic;
+use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::Ctx;
 use tfplugin5_runtime::framework::Interrupted;
 use tfplugin5_runtime::framework::model::model;
+use tfplugin5_runtime::value::AttrPath;
 
 /// The task action of a refresh.
 const REFRESH_ACTION: &str = "refreshIplb";
@@ -48,6 +50,27 @@ impl RefreshLocks {
             Arc::clone(locks.entry(service_name.to_owned()).or_default())
         };
         lock.lock_owned().await
+    }
+}
+
+/// What this provider process deleted on each load balancer, as a person names it: when a deploy on destroy is
+/// refused, the warning says what stays live.
+#[derive(Debug, Default)]
+pub struct Deletions {
+    by_lb: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl Deletions {
+    /// Records that `what` was deleted from `service_name` (its deletion is pending until deployed).
+    pub(crate) fn record(&self, service_name: &str, what: String) {
+        let mut by_lb = self.by_lb.lock().unwrap_or_else(PoisonError::into_inner);
+        by_lb.entry(service_name.to_owned()).or_default().push(what);
+    }
+
+    /// What was deleted from `service_name`, in order.
+    pub(crate) fn of(&self, service_name: &str) -> Vec<String> {
+        let by_lb = self.by_lb.lock().unwrap_or_else(PoisonError::into_inner);
+        by_lb.get(service_name).cloned().unwrap_or_default()
     }
 }
 
@@ -394,6 +417,25 @@ impl Target {
     }
 }
 
+/// Plan-time check of a configured zone against the LB's zones, when the provider is configured. The zones come
+/// from the provider-wide cache the frontends share; when they cannot be read, apply reports the problem instead.
+pub(crate) async fn check_zone_exists(
+    ctx: &Ctx<Option<&ProviderData>>,
+    target: &Target,
+    diags: &mut Diagnostics,
+) {
+    let (Some(data), Some(zone)) = (ctx.data, target.zone.as_deref()) else {
+        return;
+    };
+    let sn = target.service_name.as_str();
+    let fetch = data
+        .zones
+        .get_or_fetch(sn, || common::call(ctx, data.client.list_zones(sn)));
+    match fetch.await {
+        Ok(zones) => common::check_zone(zone, &zones, sn, &AttrPath::attr("zone"), diags),
+        Err(error) => tracing::debug!(lb = sn, %error, "zones unavailable at plan time"),
+    }
+}
 /// A service name or zone: non-empty, no `/` (it separates them in the id), no white space.
 pub(crate) fn check_id_part(text: &str) -> Result<(), String> {
     if text.is_empty() {

@@ -507,7 +507,10 @@ impl Resource<ProviderData> for FrontendResource {
         )
         .await
         {
-            Ok(()) => {}
+            Ok(()) => ctx.data.deletions.record(
+                &service_name,
+                list::display_name(self.protocol, frontend_id, prior),
+            ),
             Err(e) if e.is_not_found() => {}
             Err(e) => report_write(
                 &e,

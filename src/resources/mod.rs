@@ -7,7 +7,9 @@ use std::fmt;
 
 pub mod common;
 pub mod deploy;
+pub mod deploy_action;
 pub mod deploy_check;
+pub mod deploy_on_destroy;
 pub mod failover_ip_attachment;
 pub mod failover_ips;
 pub mod frontend;
@@ -25,6 +27,8 @@ pub struct ProviderData {
     pub zones: common::ZoneCache,
     /// One lock per load balancer, so that refreshes of one LB never overlap within this process.
     pub refresh_locks: deploy::RefreshLocks,
+    /// What this process deleted on each LB, for the warning of a deploy on destroy that OVH refused.
+    pub deletions: deploy::Deletions,
     /// Per LB and protocol, the frontends this process must never adopt after a lost create answer.
     pub frontends: frontend::FrontendLedgers,
 }
@@ -36,6 +40,7 @@ impl ProviderData {
             client,
             zones: Default::default(),
             refresh_locks: Default::default(),
+            deletions: Default::default(),
             frontends: Default::default(),
         }
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use ovh_client::Protocol;
 
+use super::deploy_on_destroy::{DeployOnDestroy, DeployOnDestroyState};
 use super::failover_ip_attachment::{self, AttachmentState, FailoverIpAttachment};
 use super::failover_ips::{FailoverIps, FailoverIpsData};
 use super::frontend::FrontendResource;
@@ -40,6 +41,15 @@ fn checked() -> Vec<(&'static str, Vec<String>)> {
         [
             mismatches::<RefreshState>(&refresh, All),
             mismatches::<super::deploy::Target>(&refresh, Subset),
+        ]
+        .concat(),
+    ));
+    let deploy_on_destroy = DeployOnDestroy.schema().block;
+    checked.push((
+        DeployOnDestroy.type_name(),
+        [
+            mismatches::<DeployOnDestroyState>(&deploy_on_destroy, All),
+            mismatches::<super::deploy::Target>(&deploy_on_destroy, Subset),
         ]
         .concat(),
     ));

@@ -12,14 +12,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::common;
-use super::deploy::{Target, check_id_part, deploy, log_steps};
+use super::deploy::{Target, check_id_part, check_zone_exists, deploy, log_steps};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, field, model};
 use tfplugin5_runtime::framework::validators;
 use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
-use tfplugin5_runtime::value::{AttrPath, Value};
+use tfplugin5_runtime::value::Value;
 
 /// Default limit of a deploy: OVH refreshes usually take seconds to a couple of minutes.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -268,26 +268,6 @@ impl Refresh {
             _ => remaining,
         };
         Some(refresh_state(&target, planned.triggers, Some(pending)))
-    }
-}
-
-/// Plan-time check of a configured zone against the LB's zones, when the provider is configured. The zones come
-/// from the provider-wide cache the frontends share; when they cannot be read, apply reports the problem instead.
-async fn check_zone_exists(
-    ctx: &Ctx<Option<&ProviderData>>,
-    target: &Target,
-    diags: &mut Diagnostics,
-) {
-    let (Some(data), Some(zone)) = (ctx.data, target.zone.as_deref()) else {
-        return;
-    };
-    let sn = target.service_name.as_str();
-    let fetch = data
-        .zones
-        .get_or_fetch(sn, || common::call(ctx, data.client.list_zones(sn)));
-    match fetch.await {
-        Ok(zones) => common::check_zone(zone, &zones, sn, &AttrPath::attr("zone"), diags),
-        Err(error) => tracing::debug!(lb = sn, %error, "zones unavailable at plan time"),
     }
 }
 

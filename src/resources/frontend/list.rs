@@ -50,7 +50,7 @@ impl FrontendList {
 }
 
 /// How a person recognises a frontend: `http 443 web (gra) #12`.
-fn display_name(protocol: Protocol, frontend_id: i64, state: &Value) -> String {
+pub(super) fn display_name(protocol: Protocol, frontend_id: i64, state: &Value) -> String {
     let text = |name: &str| state.get(name).as_str().unwrap_or_default().to_owned();
     let mut words = vec![protocol.to_string(), text(FIELDS.port.name)];
     let name = text(FIELDS.display_name.name);
