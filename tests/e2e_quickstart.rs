@@ -125,6 +125,19 @@ fn pending_changes(state: &Value) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// The frontends the quickstart manages: all but the one of "another team's configuration" in its fixture.
+fn ours(state: &Value) -> Vec<&Value> {
+    frontends(state)
+        .into_iter()
+        .filter(|f| {
+            !f["object"]["displayName"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("another team")
+        })
+        .collect()
+}
+
 fn refresh_tasks(state: &Value) -> Vec<&Value> {
     state["iplb_tasks"]
         .as_array()
@@ -150,9 +163,9 @@ fn quickstart_deploys_in_one_apply_converges_and_destroys_cleanly() {
     assert!(
         apply
             .stdout
-            .contains("Apply complete! Resources: 7 added, 0 changed, 0 destroyed."),
-        "one apply should create the 3 attachments, 3 frontends and the refresh \
-         (7 resources):\n{apply}"
+            .contains("Apply complete! Resources: 8 added, 0 changed, 0 destroyed."),
+        "one apply should create the deploy-on-destroy, the 3 attachments, 3 frontends and the refresh \
+         (8 resources):\n{apply}"
     );
 
     let state = sim_state(&sim);
@@ -161,7 +174,7 @@ fn quickstart_deploys_in_one_apply_converges_and_destroys_cleanly() {
         ["203.0.113.7/32", "203.0.113.8/32", "203.0.113.9/32"],
         "the three failover IPs are routed to the LB: {state:#}"
     );
-    let deployed = frontends(&state);
+    let deployed = ours(&state);
     let summary: Vec<(String, String, Value, Value)> = {
         let mut rows: Vec<_> = deployed
             .iter()
@@ -223,12 +236,27 @@ fn quickstart_deploys_in_one_apply_converges_and_destroys_cleanly() {
         "a plan must not change anything: {writes:?}"
     );
 
-    workdir.destroy();
+    let destroyed = workdir.destroy();
+    assert!(
+        !destroyed.combined().contains("Not deployed"),
+        "the destroy deploys: {destroyed}"
+    );
     let state = sim_state(&sim);
     assert!(
-        frontends(&state).is_empty(),
+        ours(&state).is_empty(),
         "destroy deletes the frontends: {state:#}"
     );
+    assert_eq!(
+        frontends(&state).len(),
+        1,
+        "the other team's frontend stays: {state:#}"
+    );
+    assert_eq!(
+        pending_changes(&state),
+        [],
+        "destroy deployed the deletions: {state:#}"
+    );
+    assert_eq!(refresh_tasks(&state).len(), 2, "one deploy per command");
     assert!(
         routed_ips(&state).is_empty(),
         "destroy parks the failover IPs: {state:#}"

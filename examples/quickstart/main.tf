@@ -1,5 +1,14 @@
 # One load balancer, three failover IPs routed to it, an HTTP, a TCP and a UDP frontend, and the
-# "Apply configuration" step, all deployed by a single `terraform apply`.
+# "Apply configuration" step, all deployed by a single `terraform apply`; `terraform destroy` deploys
+# their removal the same way.
+
+# Deploys the load balancer's configuration when destroyed. The frontends and the refresh take their
+# service_name from it, so Terraform destroys it after them: `terraform destroy` deletes the
+# frontends, then deploys their deletion once. (Where OVH refuses that deploy, e.g. because no
+# frontend is left on the load balancer, the destroy still succeeds with a warning saying so.)
+resource "ovhiplb_deploy_on_destroy" "this" {
+  service_name = var.service_name
+}
 
 # Route the failover IPs to the load balancer (POST /ip/{ip}/move, waiting for the IP task). An IP
 # already routed there is adopted without a move; destroying an attachment parks the IP.
@@ -17,7 +26,7 @@ resource "ovhiplb_failover_ip_attachment" "this" {
 # Plain HTTP on port 80, answering only on its dedicated failover IP. Referencing the attachment
 # orders the frontend after the move (OVH refuses a dedicated IP that is not routed to the LB).
 resource "ovhiplb_http_frontend" "web" {
-  service_name    = var.service_name
+  service_name    = ovhiplb_deploy_on_destroy.this.service_name
   display_name    = "web"
   port            = "80"
   zone            = var.zone
@@ -27,7 +36,7 @@ resource "ovhiplb_http_frontend" "web" {
 
 # TLS passthrough on port 443, on its own dedicated failover IP.
 resource "ovhiplb_tcp_frontend" "tls" {
-  service_name    = var.service_name
+  service_name    = ovhiplb_deploy_on_destroy.this.service_name
   display_name    = "tls"
   port            = "443"
   zone            = var.zone
@@ -37,7 +46,7 @@ resource "ovhiplb_tcp_frontend" "tls" {
 
 # DNS over UDP, listening on every IP of the load balancer (no dedicated failover IP).
 resource "ovhiplb_udp_frontend" "dns" {
-  service_name    = var.service_name
+  service_name    = ovhiplb_deploy_on_destroy.this.service_name
   display_name    = "dns"
   port            = "53"
   zone            = var.zone
@@ -52,7 +61,7 @@ resource "ovhiplb_udp_frontend" "dns" {
 # Changes made outside Terraform (pending changes in the API) also show up in `terraform plan` as
 # an update of this resource, and the next apply deploys them.
 resource "ovhiplb_refresh" "this" {
-  service_name = var.service_name
+  service_name = ovhiplb_deploy_on_destroy.this.service_name
 
   triggers = {
     failover_ips = join(",", sort([for a in ovhiplb_failover_ip_attachment.this : a.id]))

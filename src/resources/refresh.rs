@@ -95,8 +95,10 @@ frontends = sha1(jsonencode([ovhiplb_http_frontend.web, ovhiplb_tcp_frontend.db]
 depends_on = [ovhiplb_http_frontend.web, ovhiplb_tcp_frontend.db]\n\
 }\n\
 ```\n\n\
-Destroying this resource changes nothing in the API. Destroying frontends leaves their deletion pending: the next \
-`terraform plan` shows it as an update of this resource (when it still exists), or deploy it another way.";
+Destroying this resource changes nothing in the API: Terraform destroys it before the frontends it depends on. To \
+deploy the deletions of a `terraform destroy`, give the frontends and this resource their `service_name` from an \
+`ovhiplb_deploy_on_destroy`, which Terraform destroys last. To deploy on demand (Terraform >= 1.14), use the \
+`ovhiplb_deploy` action.";
 
 #[async_trait]
 impl Resource<ProviderData> for Refresh {
