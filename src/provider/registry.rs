@@ -1,54 +1,49 @@
-//! The resource and data source types this provider serves. Adding one is one line here.
+//! The resource, data source, list resource and action types this provider serves. Adding one is one line here.
 
 use std::sync::Arc;
 
-use crate::resources::ProviderData;
+use ovh_client::Protocol;
 use tfplugin5_runtime::framework::{Action, DataSource, ListResource, Resource};
+
+use crate::resources::{
+    ProviderData, deploy_action, deploy_on_destroy, failover_ip_attachment, failover_ips, frontend,
+    load_balancer, refresh,
+};
 
 /// Managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
-    vec![
-        Arc::new(crate::resources::frontend::FrontendResource::new(
-            ovh_client::Protocol::Http,
-        )),
-        Arc::new(crate::resources::frontend::FrontendResource::new(
-            ovh_client::Protocol::Tcp,
-        )),
-        Arc::new(crate::resources::frontend::FrontendResource::new(
-            ovh_client::Protocol::Udp,
-        )),
-        Arc::new(crate::resources::refresh::Refresh),
-        Arc::new(crate::resources::deploy_on_destroy::DeployOnDestroy),
-        Arc::new(crate::resources::failover_ip_attachment::FailoverIpAttachment),
-    ]
+    let frontends = Protocol::ALL.map(|protocol| {
+        Arc::new(frontend::FrontendResource::new(protocol)) as Arc<dyn Resource<ProviderData>>
+    });
+    let others: [Arc<dyn Resource<ProviderData>>; 3] = [
+        Arc::new(refresh::Refresh),
+        Arc::new(deploy_on_destroy::DeployOnDestroy),
+        Arc::new(failover_ip_attachment::FailoverIpAttachment),
+    ];
+    frontends.into_iter().chain(others).collect()
 }
 
 /// Data source types.
 pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
     vec![
-        Arc::new(crate::resources::failover_ips::FailoverIps),
-        Arc::new(crate::resources::load_balancer::LoadBalancerSource),
+        Arc::new(failover_ips::FailoverIps),
+        Arc::new(load_balancer::LoadBalancerSource),
     ]
 }
 
 /// List resource types (`terraform query`), one per managed resource type with an identity that users adopt in
 /// bulk.
 pub fn list_resources() -> Vec<Arc<dyn ListResource<ProviderData>>> {
-    vec![
-        Arc::new(crate::resources::frontend::FrontendList::new(
-            ovh_client::Protocol::Http,
-        )),
-        Arc::new(crate::resources::frontend::FrontendList::new(
-            ovh_client::Protocol::Tcp,
-        )),
-        Arc::new(crate::resources::frontend::FrontendList::new(
-            ovh_client::Protocol::Udp,
-        )),
-        Arc::new(crate::resources::failover_ip_attachment::AttachmentList),
-    ]
+    let frontends = Protocol::ALL.map(|protocol| {
+        Arc::new(frontend::FrontendList::new(protocol)) as Arc<dyn ListResource<ProviderData>>
+    });
+    frontends
+        .into_iter()
+        .chain([Arc::new(failover_ip_attachment::AttachmentList) as Arc<dyn ListResource<_>>])
+        .collect()
 }
 
 /// Action types (Terraform >= 1.14).
 pub fn actions() -> Vec<Arc<dyn Action<ProviderData>>> {
-    vec![Arc::new(crate::resources::deploy_action::DeployAction)]
+    vec![Arc::new(deploy_action::DeployAction)]
 }

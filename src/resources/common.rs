@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::{Ctx, Interrupted};
-use tfplugin5_runtime::schema::Validator;
+use tfplugin5_runtime::schema::{Attribute, Validator};
 use tfplugin5_runtime::value::{AttrPath, Value};
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -180,6 +180,45 @@ pub fn service_name_validator() -> impl Validator {
 }
 
 /// Reports an invalid import id at the root (import has no attribute to point at).
+/// Completes the `service_name` argument of a type: required, checked, described (with `more` after the common
+/// sentence, e.g. what changing it does).
+pub fn lb_argument(attribute: Attribute, more: &str) -> Attribute {
+    attribute
+        .required()
+        .validate(service_name_validator())
+        .markdown(format!(
+            "The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`.{more}"
+        ))
+}
+
+/// The `config` of a `list` block, decoded; when it lacks what the listing needs (its `service_name`), the
+/// error goes to the results and there is none.
+pub async fn list_config<M: tfplugin5_runtime::framework::model::Model>(
+    config: &Value,
+    results: &mut tfplugin5_runtime::framework::ListResults,
+) -> Option<M> {
+    let decoded = M::from_value(config).ok();
+    if decoded.is_none() {
+        let error = Diagnostic::error(
+            "Missing service_name",
+            "Listing needs the load balancer's service_name in the list block's config.",
+        );
+        results
+            .diagnostic(error.at(AttrPath::attr("service_name")))
+            .await;
+    }
+    decoded
+}
+
+/// An identity whose first attribute is the load balancer's service name, `attribute` of the resource.
+pub fn lb_identity(attribute: &str) -> tfplugin5_runtime::framework::Identity {
+    tfplugin5_runtime::framework::Identity::new().attr(
+        attribute,
+        "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
+    )
+}
+
+/// An error for an import id that does not parse, saying why.
 pub fn invalid_import_id(diags: &mut Diagnostics, type_name: &str, reason: impl Into<String>) {
     diags.error(format!("Invalid import id for {type_name}"), reason.into());
 }
@@ -211,6 +250,17 @@ impl CallError {
             Self::Interrupted(_) => true,
             Self::Api(error) => error.delivery() == ovh_client::Delivery::MaybeSent,
         }
+    }
+
+    /// An error diagnostic about a call on load balancer `service_name`: "No load balancer …" when it does not
+    /// exist, else "Cannot {doing}".
+    pub fn lb_diagnostic(&self, service_name: &str, doing: &str) -> Diagnostic {
+        let summary = if self.is_not_found() {
+            format!("No load balancer {service_name}")
+        } else {
+            format!("Cannot {doing}")
+        };
+        self.to_diagnostic(summary)
     }
 
     /// An error diagnostic: `summary` says which operation on which object failed (e.g. `Cannot create

@@ -18,10 +18,10 @@ use super::recovery::{self, Conflict, Found, PostFailure};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostic;
 use tfplugin5_runtime::diag::Diagnostics;
-use tfplugin5_runtime::framework::Ctx;
 use tfplugin5_runtime::framework::Interrupted;
-use tfplugin5_runtime::framework::model::model;
-use tfplugin5_runtime::value::AttrPath;
+use tfplugin5_runtime::framework::model::{Model, attr_name, model};
+use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange};
+use tfplugin5_runtime::value::{AttrPath, Value};
 
 /// The task action of a refresh.
 const REFRESH_ACTION: &str = "refreshIplb";
@@ -85,7 +85,7 @@ pub(crate) fn log_steps(step: String) {
 /// Deploys `target` if anything is pending; returns the pending changes left afterwards.
 pub(crate) async fn deploy(
     ctx: &Ctx<&ProviderData>,
-    target: &Target,
+    target: &DeployTarget,
     watch: Watch<'_>,
 ) -> Result<i64, Failure> {
     let data = ctx.data;
@@ -101,17 +101,7 @@ pub(crate) async fn deploy(
     let sn = target.service_name.as_str();
     let mut conditions_checked = false;
     loop {
-        // The running refreshes are listed in the same round trip as the pending changes, although they matter
-        // only when something is pending: with 50 ms per call that saves two serial calls per deploy, for two
-        // calls more when nothing is pending (rare: a deploy is planned because something is).
-        let (changes, running) = tokio::try_join!(
-            call(
-                ctx,
-                "reading its pending changes",
-                client.pending_changes(sn)
-            ),
-            running_refreshes(ctx, sn),
-        )?;
+        let (changes, running) = pending_and_running(ctx, sn).await?;
         let pending = target.count(&changes);
         if pending == 0 {
             watch(format!("{lb}: nothing to deploy"));
@@ -131,7 +121,7 @@ pub(crate) async fn deploy(
             watch(format!(
                 "{lb}: {pending} change(s) pending; checking OVH's deploy conditions"
             ));
-            let snapshot = call(
+            let snapshot = call_while(
                 ctx,
                 "reading its configuration",
                 deploy_check::snapshot(client, sn),
@@ -149,14 +139,7 @@ pub(crate) async fn deploy(
         };
         // The lost or refused refresh is among the running ones, or it already deployed everything.
         let look = || async {
-            let (changes, running) = tokio::try_join!(
-                call(
-                    ctx,
-                    "reading its pending changes",
-                    client.pending_changes(sn)
-                ),
-                running_refreshes(ctx, sn),
-            )?;
+            let (changes, running) = pending_and_running(ctx, sn).await?;
             Ok::<_, Failure>(if !running.is_empty() || target.count(&changes) == 0 {
                 Found::Adopt(Started::Running(running))
             } else {
@@ -168,7 +151,7 @@ pub(crate) async fn deploy(
                 watch(format!("{lb}: refresh task {task_id} started"));
                 wait_task(ctx, sn, task_id, watch).await?;
                 return Ok(target.count(
-                    &call(
+                    &call_while(
                         ctx,
                         "reading its pending changes",
                         client.pending_changes(sn),
@@ -208,6 +191,21 @@ enum Started {
     Running(Vec<i64>),
 }
 
+/// The LB's pending changes and its running refreshes, in one round trip. The running refreshes matter only when
+/// something is pending: with 50 ms per call that saves two serial calls per deploy, for two calls more when
+/// nothing is pending (rare: a deploy is planned because something is).
+async fn pending_and_running(
+    ctx: &Ctx<&ProviderData>,
+    sn: &str,
+) -> Result<(Vec<PendingChanges>, Vec<i64>), Failure> {
+    let changes = call_while(
+        ctx,
+        "reading its pending changes",
+        ctx.data.client.pending_changes(sn),
+    );
+    tokio::try_join!(changes, running_refreshes(ctx, sn))
+}
+
 /// The refresh tasks of the LB in a running status, one list per status, both at once. A task that moves from
 /// `todo` to `doing` between the two lists may be missed; the refresh POST that follows is then refused as
 /// conflicting (409), and the conflict path waits for it: no overlap, one call more.
@@ -217,7 +215,7 @@ async fn running_refreshes(ctx: &Ctx<&ProviderData>, sn: &str) -> Result<Vec<i64
             .data
             .client
             .list_iplb_tasks(sn, Some(REFRESH_ACTION), Some(status));
-        call(ctx, "listing its running refreshes", listing)
+        call_while(ctx, "listing its running refreshes", listing)
     };
     let [todo, doing] = RUNNING_STATUSES;
     let (mut running, doing) = tokio::try_join!(list(todo), list(doing))?;
@@ -229,7 +227,7 @@ async fn running_refreshes(ctx: &Ctx<&ProviderData>, sn: &str) -> Result<Vec<i64
 /// report: what they left pending is deployed by the caller. Returns whether there was any.
 async fn wait_for_refreshes(
     ctx: &Ctx<&ProviderData>,
-    target: &Target,
+    target: &DeployTarget,
     running: &[i64],
     watch: Watch<'_>,
 ) -> Result<bool, Failure> {
@@ -283,7 +281,7 @@ async fn wait_task(
 }
 
 /// Runs one API call under the operation's deadline and Stop; `during` says what it was for.
-async fn call<T>(
+async fn call_while<T>(
     ctx: &Ctx<&ProviderData>,
     during: &'static str,
     future: impl Future<Output = Result<T, Error>>,
@@ -308,7 +306,7 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    pub(crate) fn into_diagnostic(self, target: &Target) -> Diagnostic {
+    pub(crate) fn into_diagnostic(self, target: &DeployTarget) -> Diagnostic {
         let lb = target.label();
         match self {
             Self::Conditions(problems) => {
@@ -365,13 +363,59 @@ impl Failure {
 model! {
     /// What a refresh resource deploys: an LB, and optionally one zone of it. Decoding fails while `service_name`
     /// or `zone` are unknown.
-    pub(crate) struct Target {
+    pub(crate) struct DeployTarget {
         service_name: String,
         zone: Option<String>,
     }
 }
 
-impl Target {
+impl DeployTarget {
+    /// The identity of a resource that deploys a target: its service name, and its zone when it has one.
+    pub(crate) fn identity() -> Identity {
+        common::lb_identity(attr_name!(DeployTarget, service_name)).optional_attr(
+            attr_name!(DeployTarget, zone),
+            "The zone it deploys, e.g. `gra`; null when it deploys every zone.",
+        )
+    }
+
+    /// Plans a resource that deploys: its `id_attr` from the target once known (a plan may hold unknowns
+    /// anywhere), and a new zone checked against the load balancer's zones.
+    pub(crate) async fn plan(
+        ctx: &Ctx<Option<&ProviderData>>,
+        plan: &mut PlanChange,
+        id_attr: &str,
+        diags: &mut Diagnostics,
+    ) {
+        let zone = attr_name!(DeployTarget, zone);
+        if let Ok(target) = DeployTarget::from_value(&plan.planned) {
+            plan.planned.set_attr(id_attr, Value::from(target.id()));
+            if plan.planned.get(zone) != plan.prior.get(zone) {
+                check_zone_exists(ctx, &target, diags).await;
+            }
+        }
+    }
+
+    /// The target of an import id of `type_name`, or an error saying what the id should be.
+    pub(crate) fn from_import_id(
+        id: &str,
+        type_name: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Self> {
+        match Self::parse_id(id) {
+            Ok(target) => Some(target),
+            Err(reason) => {
+                let expected = "expected service_name or service_name/zone, e.g. loadbalancer-0123abcd or \
+                                loadbalancer-0123abcd/gra";
+                common::invalid_import_id(
+                    diags,
+                    type_name,
+                    format!("{id:?}: {reason}; {expected}."),
+                );
+                None
+            }
+        }
+    }
+
     pub(crate) fn parse_id(id: &str) -> Result<Self, String> {
         let (service_name, zone) = match id.split_once('/') {
             Some((service_name, zone)) => (service_name, Some(zone)),
@@ -421,7 +465,7 @@ impl Target {
 /// from the provider-wide cache the frontends share; when they cannot be read, apply reports the problem instead.
 pub(crate) async fn check_zone_exists(
     ctx: &Ctx<Option<&ProviderData>>,
-    target: &Target,
+    target: &DeployTarget,
     diags: &mut Diagnostics,
 ) {
     let (Some(data), Some(zone)) = (ctx.data, target.zone.as_deref()) else {

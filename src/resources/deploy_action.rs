@@ -19,7 +19,7 @@ use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
 
 use super::common;
-use super::deploy::{self, Target, check_id_part};
+use super::deploy::{self, DeployTarget, check_id_part};
 use crate::resources::ProviderData;
 
 /// How long an invocation may take: deploys usually take seconds to a couple of minutes; Ctrl-C stops it sooner.
@@ -32,10 +32,7 @@ pub struct DeployAction;
 model! {
     /// The `config` block of an `ovhiplb_deploy` action.
     pub(crate) struct DeployActionConfig {
-        service_name: String => |a| a
-            .required()
-            .validate(common::service_name_validator())
-            .markdown("The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`."),
+        service_name: String => |a| common::lb_argument(a, ""),
         zone: Option<String> => |a| a
             .optional()
             .validate(validators::string("Invalid zone", check_id_part))
@@ -77,7 +74,7 @@ impl Action<ProviderData> for DeployAction {
             );
             return;
         };
-        let target = Target { service_name, zone };
+        let target = DeployTarget { service_name, zone };
         let ctx = ctx
             .clone()
             .with_timeout(TIME_LIMIT, "the ovhiplb_deploy action's limit (10m)");

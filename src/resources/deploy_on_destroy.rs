@@ -22,7 +22,7 @@ use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::{AttrPath, Value};
 
 use super::common::{self, CallError};
-use super::deploy::{self, Failure, Target, check_id_part, check_zone_exists, log_steps};
+use super::deploy::{self, DeployTarget, Failure, check_id_part, log_steps};
 use crate::resources::ProviderData;
 
 const TYPE_NAME: &str = "ovhiplb_deploy_on_destroy";
@@ -41,15 +41,11 @@ model! {
             .computed()
             .use_state_for_unknown()
             .markdown("`service_name`, or `service_name/zone` when `zone` is set."),
-        service_name: String => |a| a
-            .required()
-            .requires_replace()
-            .validate(common::service_name_validator())
-            .markdown(
-                "The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`. Give the load balancer's other \
-                 resources their `service_name` from this attribute, so that Terraform destroys this resource \
-                 after them.",
-            ),
+        service_name: String => |a| common::lb_argument(
+            a.requires_replace(),
+            " Give the load balancer's other resources their `service_name` from this attribute, so that \
+             Terraform destroys this resource after them.",
+        ),
         zone: Option<String> => |a| a
             .optional()
             .requires_replace()
@@ -90,17 +86,7 @@ impl Resource<ProviderData> for DeployOnDestroy {
     }
 
     fn identity(&self) -> Option<Identity> {
-        Some(
-            Identity::new()
-                .attr(
-                    attr_name!(Target, service_name),
-                    "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
-                )
-                .optional_attr(
-                    attr_name!(Target, zone),
-                    "The zone it deploys, e.g. `gra`; null when it deploys every zone.",
-                ),
-        )
+        Some(DeployTarget::identity())
     }
 
     async fn modify_plan(
@@ -109,16 +95,7 @@ impl Resource<ProviderData> for DeployOnDestroy {
         plan: &mut PlanChange,
         diags: &mut Diagnostics,
     ) {
-        if let Ok(target) = Target::from_value(&plan.planned) {
-            plan.planned.set_attr(
-                attr_name!(DeployOnDestroyState, id),
-                Value::from(target.id()),
-            );
-            let zone = attr_name!(DeployOnDestroyState, zone);
-            if plan.planned.get(zone) != plan.prior.get(zone) {
-                check_zone_exists(ctx, &target, diags).await;
-            }
-        }
+        DeployTarget::plan(ctx, plan, attr_name!(DeployOnDestroyState, id), diags).await;
     }
 
     async fn create(
@@ -133,12 +110,8 @@ impl Resource<ProviderData> for DeployOnDestroy {
         match common::call(ctx, ctx.data.client.get_load_balancer(sn)).await {
             Ok(_) => Some(state(&target)),
             Err(e) => {
-                let summary = if e.is_not_found() {
-                    format!("No load balancer {sn}")
-                } else {
-                    format!("Cannot read the load balancer {sn}")
-                };
-                diags.push(e.to_diagnostic(summary).at(AttrPath::attr(attr_name!(
+                let error = e.lb_diagnostic(sn, &format!("read the load balancer {sn}"));
+                diags.push(error.at(AttrPath::attr(attr_name!(
                     DeployOnDestroyState,
                     service_name
                 ))));
@@ -185,25 +158,12 @@ impl Resource<ProviderData> for DeployOnDestroy {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        match Target::parse_id(id) {
-            Ok(target) => Some(state(&target)),
-            Err(reason) => {
-                common::invalid_import_id(
-                    diags,
-                    TYPE_NAME,
-                    format!(
-                        "{id:?}: {reason}; expected service_name or service_name/zone, e.g. \
-                         loadbalancer-0123abcd or loadbalancer-0123abcd/gra."
-                    ),
-                );
-                None
-            }
-        }
+        DeployTarget::from_import_id(id, TYPE_NAME, diags).map(|target| state(&target))
     }
 }
 
 /// The state of the resource for `target`.
-fn state(target: &Target) -> Value {
+fn state(target: &DeployTarget) -> Value {
     DeployOnDestroyState {
         id: target.id().into(),
         service_name: target.service_name.clone(),
@@ -213,8 +173,8 @@ fn state(target: &Target) -> Value {
 }
 
 /// The target of a state or plan (its other attributes are derived).
-fn decode(value: &Value, diags: &mut Diagnostics) -> Option<Target> {
-    let decoded = Target::from_value(value);
+fn decode(value: &Value, diags: &mut Diagnostics) -> Option<DeployTarget> {
+    let decoded = DeployTarget::from_value(value);
     if decoded.is_err() {
         diags.error(
             format!("Invalid {TYPE_NAME} state"),
@@ -227,7 +187,7 @@ fn decode(value: &Value, diags: &mut Diagnostics) -> Option<Target> {
 /// A deploy that did not happen on destroy: a warning when OVH refused it (the destroy is done, what it removed
 /// stays live until a deploy), an error when it could not be tried (the resource stays in state, and the next
 /// destroy tries again).
-fn report(data: &ProviderData, target: &Target, failure: Failure, diags: &mut Diagnostics) {
+fn report(data: &ProviderData, target: &DeployTarget, failure: Failure, diags: &mut Diagnostics) {
     let refused = matches!(
         &failure,
         Failure::Conditions(_)

@@ -18,7 +18,7 @@ use ovh_client::Client;
 
 use super::common::{
     CallError, IpBlock, call, check_service_name, format_id, invalid_import_id, ip_block_validator,
-    ip_semantic_eq, normalize_ip, parse_id, same_ip, service_name_validator,
+    ip_semantic_eq, normalize_ip, parse_id, same_ip,
 };
 use super::recovery::{self, Conflict, Found, PostFailure};
 use crate::resources::ProviderData;
@@ -53,11 +53,10 @@ model! {
         id: String => |a| a.computed().use_state_for_unknown().markdown(
             "`service_name/ip` with the IP in CIDR form, e.g. `loadbalancer-0123abcd/203.0.113.7/32`.",
         ),
-        service_name: String => |a| a
-            .required()
-            .requires_replace()
-            .validate(service_name_validator())
-            .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`. Changing it moves the IP (replacement)."),
+        service_name: String => |a| super::common::lb_argument(
+            a.requires_replace(),
+            " Changing it moves the IP (replacement).",
+        ),
         ip: String => |a| a
             .required()
             .requires_replace()
@@ -72,9 +71,9 @@ model! {
 
 model! {
     /// The IP and the LB of one attachment: what identifies it, and all its operations need.
-    pub(crate) struct Target {
+    pub(crate) struct IpRoute {
         service_name: String,
-        /// As configured or listed; compare with [`same_ip`], send [`Target::api_ip`].
+        /// As configured or listed; compare with [`same_ip`], send [`IpRoute::api_ip`].
         ip: String,
     }
 }
@@ -103,15 +102,10 @@ impl Resource<ProviderData> for FailoverIpAttachment {
 
     fn identity(&self) -> Option<Identity> {
         Some(
-            Identity::new()
-                .attr(
-                    attr_name!(Target, service_name),
-                    "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
-                )
-                .attr(
-                    attr_name!(Target, ip),
-                    "The failover IP or block, e.g. `203.0.113.7/32` (a bare IP means its `/32`).",
-                ),
+            super::common::lb_identity(attr_name!(IpRoute, service_name)).attr(
+                attr_name!(IpRoute, ip),
+                "The failover IP or block, e.g. `203.0.113.7/32` (a bare IP means its `/32`).",
+            ),
         )
     }
 
@@ -124,7 +118,7 @@ impl Resource<ProviderData> for FailoverIpAttachment {
         // The id follows from the configuration: show it in the plan rather than "known after apply" (when the
         // configuration is known: the target decodes only then).
         if plan.is_create()
-            && let Ok(target) = Target::from_value(&plan.planned)
+            && let Ok(target) = IpRoute::from_value(&plan.planned)
         {
             plan.planned
                 .set_attr(attr_name!(AttachmentState, id), Value::from(target.id()));
@@ -138,7 +132,7 @@ impl Resource<ProviderData> for FailoverIpAttachment {
         _config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let target = Target::from_state(planned, diags)?;
+        let target = IpRoute::from_state(planned, diags)?;
         match attach(ctx, &ctx.data.client, &target).await {
             Ok(()) => Some(target.state()),
             Err(diagnostic) => {
@@ -156,13 +150,13 @@ impl Resource<ProviderData> for FailoverIpAttachment {
         state: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let target = Target::from_state(state, diags)?;
+        let target = IpRoute::from_state(state, diags)?;
         match call(ctx, ctx.data.client.list_failover_ips(&target.service_name)).await {
             Ok(listed) => {
                 // The API's form wins; the framework keeps the prior form when it is the same IP.
                 let found = listed.into_iter().find(|ip| same_ip(ip, &target.ip))?;
                 Some(
-                    Target {
+                    IpRoute {
                         ip: found,
                         ..target
                     }
@@ -194,7 +188,7 @@ impl Resource<ProviderData> for FailoverIpAttachment {
     }
 
     async fn delete(&self, ctx: &Ctx<&ProviderData>, prior: &Value, diags: &mut Diagnostics) {
-        let Some(target) = Target::from_state(prior, diags) else {
+        let Some(target) = IpRoute::from_state(prior, diags) else {
             return;
         };
         if let Err(diagnostic) = detach(ctx, &ctx.data.client, &target).await {
@@ -224,18 +218,18 @@ fn attachment_id(service_name: &str, ip: &str) -> String {
 }
 
 /// Checks an import id and turns it into the state to read.
-fn parse_import_id(id: &str) -> Result<Target, String> {
+fn parse_import_id(id: &str) -> Result<IpRoute, String> {
     let (service_name, ip) = parse_id(id, ID_FORM)?;
     check_service_name(service_name).map_err(|reason| format!("In import id {id:?}: {reason}."))?;
     IpBlock::parse(ip)
         .map_err(|reason| format!("In import id {id:?}: {reason}; expected the form {ID_FORM}."))?;
-    Ok(Target {
+    Ok(IpRoute {
         service_name: service_name.to_owned(),
         ip: ip.to_owned(),
     })
 }
 
-impl Target {
+impl IpRoute {
     /// Reads the arguments of a plan or state; a missing one is a provider bug, reported as such.
     fn from_state(value: &Value, diags: &mut Diagnostics) -> Option<Self> {
         match Self::from_value(value) {
@@ -281,7 +275,7 @@ enum Goal {
 
 impl Goal {
     /// The summary of a diagnostic about this goal failing.
-    fn failure(self, target: &Target) -> String {
+    fn failure(self, target: &IpRoute) -> String {
         match self {
             Self::Attach => format!(
                 "Cannot attach {} to {}",
@@ -302,7 +296,7 @@ impl Goal {
     }
 
     /// Whether an IP task going to `destination` (a service name, or none for a park) serves this goal.
-    fn served_by(self, target: &Target, destination: Option<&str>) -> bool {
+    fn served_by(self, target: &IpRoute, destination: Option<&str>) -> bool {
         match self {
             Self::Attach => destination == Some(target.service_name.as_str()),
             Self::Detach => destination.is_none_or(str::is_empty),
@@ -311,13 +305,17 @@ impl Goal {
 }
 
 /// Whether the IP is in the LB's failover list.
-async fn is_attached<T>(ctx: &Ctx<T>, client: &Client, target: &Target) -> Result<bool, CallError> {
+async fn is_attached<T>(
+    ctx: &Ctx<T>,
+    client: &Client,
+    target: &IpRoute,
+) -> Result<bool, CallError> {
     let listed = call(ctx, client.list_failover_ips(&target.service_name)).await?;
     Ok(listed.iter().any(|ip| same_ip(ip, &target.ip)))
 }
 
 /// Routes the IP to the LB: adopts it if it is already there, else moves it and waits, then checks the LB lists it.
-async fn attach<T>(ctx: &Ctx<T>, client: &Client, target: &Target) -> Result<(), Diagnostic> {
+async fn attach<T>(ctx: &Ctx<T>, client: &Client, target: &IpRoute) -> Result<(), Diagnostic> {
     let goal = Goal::Attach;
     let check = |e: CallError| e.to_diagnostic(goal.failure(target));
     if is_attached(ctx, client, target).await.map_err(check)? {
@@ -341,7 +339,7 @@ async fn attach<T>(ctx: &Ctx<T>, client: &Client, target: &Target) -> Result<(),
 }
 
 /// Parks the IP if it is still routed to the LB; an IP routed elsewhere or an LB gone is left alone.
-async fn detach<T>(ctx: &Ctx<T>, client: &Client, target: &Target) -> Result<(), Diagnostic> {
+async fn detach<T>(ctx: &Ctx<T>, client: &Client, target: &IpRoute) -> Result<(), Diagnostic> {
     let goal = Goal::Detach;
     match is_attached(ctx, client, target).await {
         Ok(true) => run_ip_task(ctx, client, target, goal).await,
@@ -355,7 +353,7 @@ async fn detach<T>(ctx: &Ctx<T>, client: &Client, target: &Target) -> Result<(),
 async fn run_ip_task<T>(
     ctx: &Ctx<T>,
     client: &Client,
-    target: &Target,
+    target: &IpRoute,
     goal: Goal,
 ) -> Result<(), Diagnostic> {
     let ip = target.api_ip();
@@ -417,7 +415,7 @@ enum Recovered {
 async fn recover<T>(
     ctx: &Ctx<T>,
     client: &Client,
-    target: &Target,
+    target: &IpRoute,
     goal: Goal,
 ) -> Result<Recovered, CallError> {
     let ip = target.api_ip();
@@ -453,7 +451,7 @@ async fn recover<T>(
 async fn wait_ip_task<T>(
     ctx: &Ctx<T>,
     client: &Client,
-    target: &Target,
+    target: &IpRoute,
     goal: Goal,
     task_id: i64,
 ) -> Result<(), Diagnostic> {
@@ -489,8 +487,8 @@ mod tests {
     const OTHER_LB: &str = "loadbalancer-feed";
     const FOIP: &str = "203.0.113.7/32";
 
-    fn target(ip: &str) -> Target {
-        Target {
+    fn target(ip: &str) -> IpRoute {
+        IpRoute {
             service_name: LB.to_owned(),
             ip: ip.to_owned(),
         }
@@ -760,7 +758,7 @@ mod tests {
     async fn detach_leaves_an_ip_routed_elsewhere_alone() {
         let sim = sim(30).await;
         let client = client(&sim);
-        let other = Target {
+        let other = IpRoute {
             service_name: OTHER_LB.to_owned(),
             ip: FOIP.to_owned(),
         };
@@ -769,7 +767,7 @@ mod tests {
         assert_eq!(calls(&sim, "POST", "/park"), 0);
         assert!(is_attached(&ctx(), &client, &other).await.unwrap());
         // An unknown LB (404) has nothing to detach either.
-        let gone = Target {
+        let gone = IpRoute {
             service_name: "loadbalancer-gone".to_owned(),
             ip: FOIP.to_owned(),
         };

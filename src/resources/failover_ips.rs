@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
-use super::common::{call, get_string, service_name_validator};
+use super::common::{call, get_string};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
@@ -21,10 +21,7 @@ model! {
     /// What the data source reads.
     pub(crate) struct FailoverIpsData {
         id: String => |a| a.computed().description("The load balancer's service name."),
-        service_name: String => |a| a
-            .required()
-            .validate(service_name_validator())
-            .markdown("Service name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
+        service_name: String => |a| super::common::lb_argument(a, ""),
         ips: BTreeSet<String> => |a| a.computed().markdown(
             "The failover IPs and blocks routed to the load balancer, in CIDR form (`203.0.113.7/32`).",
         ),

@@ -8,7 +8,7 @@ use ovh_client::{Frontend as ApiFrontend, Protocol};
 
 use super::common::{
     CallError, call, check_zone, format_id, invalid_import_id, ip_block_validator, ip_semantic_eq,
-    parse_id, service_name_validator,
+    parse_id,
 };
 use crate::resources::ProviderData;
 use fields::frontend_fields;
@@ -41,12 +41,10 @@ model! {
             .computed()
             .use_state_for_unknown()
             .markdown("`service_name/frontend_id`, e.g. `loadbalancer-0123abcd/12345`; the import id."),
-        service_name: String => |a| a
-            .required()
-            .requires_replace()
-            .validate(service_name_validator())
-            .markdown("The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`. Changing it \
-                       replaces the frontend."),
+        service_name: String => |a| super::common::lb_argument(
+            a.requires_replace(),
+            " Changing it replaces the frontend.",
+        ),
         frontend_id: MaybeUnknown<i64> => |a| a
             .computed()
             .use_state_for_unknown()
@@ -323,15 +321,10 @@ impl Resource<ProviderData> for FrontendResource {
 
     fn identity(&self) -> Option<Identity> {
         Some(
-            Identity::new()
-                .attr(
-                    attr_name!(FrontendIdentity, service_name),
-                    "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
-                )
-                .attr(
-                    attr_name!(FrontendIdentity, frontend_id),
-                    "The frontend's id, e.g. `12345`.",
-                ),
+            super::common::lb_identity(attr_name!(FrontendIdentity, service_name)).attr(
+                attr_name!(FrontendIdentity, frontend_id),
+                "The frontend's id, e.g. `12345`.",
+            ),
         )
     }
 
@@ -386,7 +379,7 @@ impl Resource<ProviderData> for FrontendResource {
                 diags,
             ),
             Err(e) if e.is_not_found() => diags.push(
-                e.to_diagnostic(format!("No load balancer {service_name}"))
+                e.lb_diagnostic(service_name, "read the load balancer")
                     .at(AttrPath::attr(service_name_attr)),
             ),
             Err(e) => diags.warning(

@@ -14,8 +14,20 @@ use super::load_balancer::{LoadBalancerFacts, LoadBalancerSource};
 use super::refresh::{Refresh, RefreshState};
 use crate::provider::registry;
 use tfplugin5_runtime::framework::model::Coverage::{All, Subset};
-use tfplugin5_runtime::framework::model::mismatches;
+use tfplugin5_runtime::framework::model::{Model, mismatches};
 use tfplugin5_runtime::framework::{DataSource, Resource};
+
+/// The disagreements of a resource that deploys: its state model, and the target it deploys.
+fn deploying<M: Model + PartialEq + std::fmt::Debug>(
+    resource: &dyn Resource<super::ProviderData>,
+) -> (&'static str, Vec<String>) {
+    let block = resource.schema().block;
+    let found = [
+        mismatches::<M>(&block, All),
+        mismatches::<super::deploy::DeployTarget>(&block, Subset),
+    ];
+    (resource.type_name(), found.concat())
+}
 
 /// The disagreements of each type, by type name.
 fn checked() -> Vec<(&'static str, Vec<String>)> {
@@ -31,28 +43,12 @@ fn checked() -> Vec<(&'static str, Vec<String>)> {
         FailoverIpAttachment.type_name(),
         [
             mismatches::<AttachmentState>(&attachment, All),
-            mismatches::<failover_ip_attachment::Target>(&attachment, Subset),
+            mismatches::<failover_ip_attachment::IpRoute>(&attachment, Subset),
         ]
         .concat(),
     ));
-    let refresh = Refresh.schema().block;
-    checked.push((
-        Refresh.type_name(),
-        [
-            mismatches::<RefreshState>(&refresh, All),
-            mismatches::<super::deploy::Target>(&refresh, Subset),
-        ]
-        .concat(),
-    ));
-    let deploy_on_destroy = DeployOnDestroy.schema().block;
-    checked.push((
-        DeployOnDestroy.type_name(),
-        [
-            mismatches::<DeployOnDestroyState>(&deploy_on_destroy, All),
-            mismatches::<super::deploy::Target>(&deploy_on_destroy, Subset),
-        ]
-        .concat(),
-    ));
+    checked.push(deploying::<RefreshState>(&Refresh));
+    checked.push(deploying::<DeployOnDestroyState>(&DeployOnDestroy));
     checked.push((
         FailoverIps.type_name(),
         mismatches::<FailoverIpsData>(&FailoverIps.schema().block, All),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::common;
-use super::deploy::{Target, check_id_part, check_zone_exists, deploy, log_steps};
+use super::deploy::{DeployTarget, check_id_part, deploy, log_steps};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, field, model};
@@ -36,11 +36,7 @@ model! {
             .computed()
             .use_state_for_unknown()
             .markdown("`service_name`, or `service_name/zone` when `zone` is set."),
-        service_name: String => |a| a
-            .required()
-            .requires_replace()
-            .validate(common::service_name_validator())
-            .markdown("The internal name of the IP Load Balancer, e.g. `loadbalancer-0123abcd`."),
+        service_name: String => |a| common::lb_argument(a.requires_replace(), ""),
         zone: Option<String> => |a| a
             .optional()
             .requires_replace()
@@ -67,8 +63,8 @@ model! {
 type Triggers = Option<BTreeMap<String, Option<String>>>;
 
 impl RefreshState {
-    fn target(&self) -> Target {
-        Target {
+    fn target(&self) -> DeployTarget {
+        DeployTarget {
             service_name: self.service_name.clone(),
             zone: self.zone.clone(),
         }
@@ -119,17 +115,7 @@ impl Resource<ProviderData> for Refresh {
     }
 
     fn identity(&self) -> Option<Identity> {
-        Some(
-            Identity::new()
-                .attr(
-                    attr_name!(Target, service_name),
-                    "The load balancer's service name, e.g. `loadbalancer-0123abcd`.",
-                )
-                .optional_attr(
-                    attr_name!(Target, zone),
-                    "The zone it deploys, e.g. `gra`; null when it deploys every zone.",
-                ),
-        )
+        Some(DeployTarget::identity())
     }
 
     async fn modify_plan(
@@ -138,17 +124,10 @@ impl Resource<ProviderData> for Refresh {
         plan: &mut PlanChange,
         diags: &mut Diagnostics,
     ) {
-        // Single attributes, and the target only once known: a plan may hold unknowns anywhere.
-        let zone = attr_name!(RefreshState, zone);
+        // Single attributes: a plan may hold unknowns anywhere.
         let triggers = attr_name!(RefreshState, triggers);
         let pending_changes = attr_name!(RefreshState, pending_changes);
-        if let Ok(target) = Target::from_value(&plan.planned) {
-            plan.planned
-                .set_attr(attr_name!(RefreshState, id), Value::from(target.id()));
-            if plan.planned.get(zone) != plan.prior.get(zone) {
-                check_zone_exists(ctx, &target, diags).await;
-            }
-        }
+        DeployTarget::plan(ctx, plan, attr_name!(RefreshState, id), diags).await;
         if plan.is_create() {
             // Unknown until applied: other resources of the same apply may add changes.
             return;
@@ -183,7 +162,7 @@ impl Resource<ProviderData> for Refresh {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         // What names the refresh and its triggers only: an import by identity gives no more.
-        let Ok(target) = Target::from_value(state) else {
+        let Ok(target) = DeployTarget::from_value(state) else {
             decode(state, diags)?;
             return None;
         };
@@ -227,19 +206,8 @@ impl Resource<ProviderData> for Refresh {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        match Target::parse_id(id) {
-            Ok(target) => Some(refresh_state(&target, None, None)),
-            Err(reason) => {
-                let expected = "expected service_name or service_name/zone, e.g. loadbalancer-0123abcd or \
-                                loadbalancer-0123abcd/gra";
-                common::invalid_import_id(
-                    diags,
-                    self.type_name(),
-                    format!("{id:?}: {reason}; {expected}."),
-                );
-                None
-            }
-        }
+        DeployTarget::from_import_id(id, self.type_name(), diags)
+            .map(|target| refresh_state(&target, None, None))
     }
 }
 
@@ -274,7 +242,7 @@ impl Refresh {
 }
 
 /// The state of a refresh of `target`.
-fn refresh_state(target: &Target, triggers: Triggers, pending_changes: Option<i64>) -> Value {
+fn refresh_state(target: &DeployTarget, triggers: Triggers, pending_changes: Option<i64>) -> Value {
     RefreshState {
         id: target.id().into(),
         service_name: target.service_name.clone(),

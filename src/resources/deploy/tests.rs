@@ -14,29 +14,29 @@ fn changes(list: &[(&str, i64)]) -> Vec<PendingChanges> {
 
 #[test]
 fn ids_round_trip_and_bad_ids_are_explained() {
-    let lb = Target::parse_id("loadbalancer-1").unwrap();
+    let lb = DeployTarget::parse_id("loadbalancer-1").unwrap();
     assert_eq!(
         (lb.id(), lb.zone.clone()),
         ("loadbalancer-1".to_owned(), None)
     );
-    let zoned = Target::parse_id("loadbalancer-1/gra").unwrap();
+    let zoned = DeployTarget::parse_id("loadbalancer-1/gra").unwrap();
     assert_eq!(zoned.zone.as_deref(), Some("gra"));
     assert_eq!(zoned.id(), "loadbalancer-1/gra");
     assert_eq!(
-        Target::parse_id("").unwrap_err(),
+        DeployTarget::parse_id("").unwrap_err(),
         "the service name must not be empty"
     );
     assert_eq!(
-        Target::parse_id("lb/").unwrap_err(),
+        DeployTarget::parse_id("lb/").unwrap_err(),
         "the zone must not be empty"
     );
     assert!(
-        Target::parse_id("lb/gra/x")
+        DeployTarget::parse_id("lb/gra/x")
             .unwrap_err()
             .contains("must not contain '/'")
     );
     assert!(
-        Target::parse_id("lb 1")
+        DeployTarget::parse_id("lb 1")
             .unwrap_err()
             .contains("white space")
     );
@@ -45,13 +45,13 @@ fn ids_round_trip_and_bad_ids_are_explained() {
 #[test]
 fn pending_changes_are_counted_per_zone() {
     let list = changes(&[("gra", 2), ("rbx", 3)]);
-    let all = Target {
+    let all = DeployTarget {
         service_name: "lb".into(),
         zone: None,
     };
     assert_eq!(all.count(&list), 5);
     assert_eq!(
-        Target {
+        DeployTarget {
             zone: Some("all".into()),
             ..all.clone()
         }
@@ -59,7 +59,7 @@ fn pending_changes_are_counted_per_zone() {
         5
     );
     assert_eq!(
-        Target {
+        DeployTarget {
             zone: Some("GRA".into()),
             ..all.clone()
         }
@@ -67,7 +67,7 @@ fn pending_changes_are_counted_per_zone() {
         2
     );
     assert_eq!(
-        Target {
+        DeployTarget {
             zone: Some("sbg".into()),
             ..all.clone()
         }
@@ -152,8 +152,8 @@ pub(crate) mod against_the_simulator {
             .collect()
     }
 
-    fn target() -> Target {
-        Target {
+    fn target() -> DeployTarget {
+        DeployTarget {
             service_name: LB.into(),
             zone: None,
         }

@@ -2,23 +2,19 @@
 //! a load balancer, each as the attachment state a read gives, named `203.0.113.7/32 → loadbalancer-0123abcd`.
 
 use async_trait::async_trait;
-use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, ListResource, ListResults};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::{AttrPath, Value};
 
-use super::{TYPE_NAME, Target};
+use super::{IpRoute, TYPE_NAME};
 use crate::resources::ProviderData;
-use crate::resources::common::{call, service_name_validator};
+use crate::resources::common::{call, lb_argument, list_config};
 
 model! {
     /// The `config` block of an attachment `list` block.
     pub(crate) struct AttachmentListConfig {
-        service_name: String => |a| a
-            .required()
-            .validate(service_name_validator())
-            .markdown("The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`."),
+        service_name: String => |a| lb_argument(a, ""),
     }
 }
 
@@ -41,37 +37,22 @@ impl ListResource<ProviderData> for AttachmentList {
 
     async fn list(&self, ctx: &Ctx<&ProviderData>, config: &Value, results: &mut ListResults) {
         let service_name_path = AttrPath::attr(attr_name!(AttachmentListConfig, service_name));
-        let Ok(AttachmentListConfig { service_name }) = AttachmentListConfig::from_value(config)
-        else {
-            results
-                .diagnostic(
-                    Diagnostic::error(
-                        "Missing service_name",
-                        "Listing attachments needs the load balancer's service_name in the list block's config.",
-                    )
-                    .at(service_name_path),
-                )
-                .await;
+        let Some(AttachmentListConfig { service_name }) = list_config(config, results).await else {
             return;
         };
         let mut ips = match call(ctx, ctx.data.client.list_failover_ips(&service_name)).await {
             Ok(ips) => ips,
             Err(e) => {
-                let summary = if e.is_not_found() {
-                    format!("No load balancer {service_name}")
-                } else {
-                    format!("Cannot list the failover IPs of {service_name}")
-                };
-                let mut diags = Diagnostics::new();
-                diags.push(e.to_diagnostic(summary).at(service_name_path));
-                results.diagnostics(diags).await;
+                let doing = format!("list the failover IPs of {service_name}");
+                let error = e.lb_diagnostic(&service_name, &doing);
+                results.diagnostic(error.at(service_name_path)).await;
                 return;
             }
         };
         ips.sort_unstable();
         for ip in ips {
             let name = format!("{ip} → {service_name}");
-            let target = Target {
+            let target = IpRoute {
                 service_name: service_name.clone(),
                 ip,
             };

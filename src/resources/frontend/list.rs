@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use ovh_client::{FrontendFilter, Protocol};
-use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
+use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
 use tfplugin5_runtime::framework::{Ctx, ListResource, ListResults};
 use tfplugin5_runtime::schema::Schema;
@@ -12,16 +12,13 @@ use tfplugin5_runtime::value::{AttrPath, Value};
 
 use super::{FIELDS, FrontendResource};
 use crate::resources::ProviderData;
-use crate::resources::common::{call, service_name_validator};
+use crate::resources::common::{call, lb_argument, list_config};
 use crate::resources::deploy_check::read_all;
 
 model! {
     /// The `config` block of a frontend `list` block.
     pub(crate) struct FrontendListConfig {
-        service_name: String => |a| a
-            .required()
-            .validate(service_name_validator())
-            .markdown("The IP Load Balancer's service name, e.g. `loadbalancer-0123abcd`."),
+        service_name: String => |a| lb_argument(a, ""),
         zone: Option<String> => |a| a
             .optional()
             .markdown("Only frontends of this zone (e.g. `gra`, or `all`)."),
@@ -32,6 +29,10 @@ model! {
             .optional()
             .markdown("Only frontends with exactly this display name."),
     }
+}
+
+fn service_name_path() -> AttrPath {
+    AttrPath::attr(attr_name!(FrontendListConfig, service_name))
 }
 
 /// The list resource of one frontend type.
@@ -79,16 +80,7 @@ impl ListResource<ProviderData> for FrontendList {
     }
 
     async fn list(&self, ctx: &Ctx<&ProviderData>, config: &Value, results: &mut ListResults) {
-        let Ok(config) = FrontendListConfig::from_value(config) else {
-            results
-                .diagnostic(
-                    Diagnostic::error(
-                        "Missing service_name",
-                        "Listing frontends needs the load balancer's service_name in the list block's config.",
-                    )
-                    .at(AttrPath::attr(attr_name!(FrontendListConfig, service_name))),
-                )
-                .await;
+        let Some(config) = list_config::<FrontendListConfig>(config, results).await else {
             return;
         };
         let protocol = self.resource.protocol;
@@ -103,17 +95,9 @@ impl ListResource<ProviderData> for FrontendList {
         {
             Ok(ids) => ids,
             Err(e) => {
-                let summary = if e.is_not_found() {
-                    format!("No load balancer {service_name}")
-                } else {
-                    format!("Cannot list the {protocol} frontends of {service_name}")
-                };
-                let mut diags = Diagnostics::new();
-                diags.push(
-                    e.to_diagnostic(summary)
-                        .at(AttrPath::attr(attr_name!(FrontendListConfig, service_name))),
-                );
-                results.diagnostics(diags).await;
+                let doing = format!("list the {protocol} frontends of {service_name}");
+                let error = e.lb_diagnostic(service_name, &doing);
+                results.diagnostic(error.at(service_name_path())).await;
                 return;
             }
         };

@@ -19,7 +19,7 @@ fn schema_is_valid_and_has_timeouts() {
 
 fn prior(pending: i64, trigger: &str) -> Value {
     refresh_state(
-        &Target {
+        &DeployTarget {
             service_name: "lb".into(),
             zone: None,
         },
@@ -66,7 +66,7 @@ async fn an_unknown_zone_is_refused_at_plan_time() {
     let ctx = Ctx::new(Some(&data), CancellationToken::new());
     let plan = |zone: &str| {
         let config = refresh_state(
-            &Target {
+            &DeployTarget {
                 service_name: LB.into(),
                 zone: Some(zone.into()),
             },
