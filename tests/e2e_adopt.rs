@@ -90,14 +90,6 @@ fn resource_arguments(generated: &str) -> Vec<(String, String)> {
     arguments
 }
 
-/// The writes the simulator has seen.
-fn writes(sim: &TestSim) -> Vec<String> {
-    sim.requests()
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
 
 /// The `list_resource_found` events of `terraform query -json`, as (address, display name, identity).
 fn found(output: &str) -> Vec<(String, String, Value)> {
@@ -167,7 +159,7 @@ fn query_generates_configuration_that_imports_everything_and_plans_clean() {
         "{generated}"
     );
 
-    let before = writes(&sim).len();
+    let before = sim.requests().len();
     let applied = workdir.apply();
     assert!(
         applied
@@ -176,7 +168,7 @@ fn query_generates_configuration_that_imports_everything_and_plans_clean() {
         "{applied}"
     );
     assert_eq!(
-        writes(&sim)[before..],
+        sim.writes_since(before),
         [] as [String; 0],
         "an import writes nothing"
     );
@@ -318,7 +310,7 @@ resource "ovhiplb_refresh" "deploy" {{
 "#
     );
     workdir.write("main.tf", &tf_config(&sim, &body));
-    let before = writes(&sim).len();
+    let before = sim.requests().len();
     let applied = workdir.apply();
     assert!(
         applied
@@ -327,7 +319,7 @@ resource "ovhiplb_refresh" "deploy" {{
         "{applied}"
     );
     assert_eq!(
-        writes(&sim)[before..],
+        sim.writes_since(before),
         [] as [String; 0],
         "an import writes nothing"
     );

@@ -55,25 +55,6 @@ fn pending(sim: &TestSim) -> Value {
     sim.state()["pending_changes"][LB].clone()
 }
 
-/// The frontends on the simulated load balancers, as the API shows them.
-fn frontends(sim: &TestSim) -> Vec<Value> {
-    sim.state()["frontends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["object"].clone())
-        .collect()
-}
-
-/// The writes the simulator has seen since `from`, as `METHOD path`.
-fn writes_since(sim: &TestSim, from: usize) -> Vec<String> {
-    sim.requests()[from..]
-        .iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
 fn refreshes(writes: &[String]) -> usize {
     writes.iter().filter(|w| w.ends_with("/refresh")).count()
 }
@@ -92,7 +73,7 @@ fn destroy_deploys_the_deletions_once_after_the_last_of_them() {
         !destroyed.combined().contains("Not deployed"),
         "{destroyed}"
     );
-    let writes = writes_since(&sim, before);
+    let writes = sim.writes_since(before);
     assert_eq!(refreshes(&writes), 1, "{writes:#?}");
     let last_delete = writes
         .iter()
@@ -104,7 +85,7 @@ fn destroy_deploys_the_deletions_once_after_the_last_of_them() {
         "the deploy comes after the last deletion: {writes:#?}"
     );
     assert_eq!(pending(&sim), json!({}), "nothing left pending");
-    assert_eq!(frontends(&sim).len(), 1, "the other team's frontend stays");
+    assert_eq!(sim.frontends().len(), 1, "the other team's frontend stays");
 }
 
 #[test]
@@ -156,7 +137,7 @@ fn two_configurations_share_a_load_balancer_and_destroying_one_leaves_the_other_
         "{destroyed}"
     );
     assert_eq!(pending(&sim), json!({}), "A's removal is deployed");
-    let ports: Vec<Value> = frontends(&sim).iter().map(|f| f["port"].clone()).collect();
+    let ports: Vec<Value> = sim.frontends().iter().map(|f| f["port"].clone()).collect();
     assert_eq!(ports, [json!("9090")], "B's frontend stays");
     team_b.plan_detailed_exitcode();
 }
@@ -177,7 +158,7 @@ fn a_mixed_apply_deploys_once() {
     );
     let before = sim.requests().len();
     workdir.apply();
-    let writes = writes_since(&sim, before);
+    let writes = sim.writes_since(before);
     assert_eq!(refreshes(&writes), 1, "{writes:#?}");
     for method in ["POST", "PUT", "DELETE"] {
         assert!(
@@ -238,7 +219,7 @@ fn the_action_deploys_what_was_changed_elsewhere_and_shows_progress() {
     assert_eq!(pending(&sim), json!({}));
     // Nothing but the deploy was written.
     assert_eq!(
-        writes_since(&sim, before),
+        sim.writes_since(before),
         [format!("POST /1.0/ipLoadbalancing/{LB}/refresh")]
     );
 }
@@ -288,7 +269,7 @@ fn the_action_fails_naming_the_condition_or_the_task() {
     );
 
     // A valid configuration whose refresh task fails.
-    for frontend in frontends(&sim) {
+    for frontend in sim.frontends() {
         if frontend["defaultFarmId"].is_null() {
             let id = &frontend["frontendId"];
             sim.admin_json(
@@ -335,7 +316,7 @@ fn an_action_trigger_deploys_after_an_update() {
     workdir.write("main.tf", &tf_config(&sim, &body("v2")));
     let before = sim.requests().len();
     workdir.apply();
-    let writes = writes_since(&sim, before);
+    let writes = sim.writes_since(before);
     assert!(writes[0].starts_with("PUT"), "{writes:#?}");
     assert_eq!(refreshes(&writes), 1, "{writes:#?}");
     assert_eq!(pending(&sim), json!({}), "deployed after the update");

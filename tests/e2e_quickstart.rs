@@ -226,11 +226,7 @@ fn quickstart_deploys_in_one_apply_converges_and_destroys_cleanly() {
     let requests_before_plan = sim.requests().len();
     let plan = workdir.plan_detailed_exitcode();
     assert_eq!(plan.code, Some(0), "the second plan must be clean:\n{plan}");
-    let writes: Vec<_> = sim.requests()[requests_before_plan..]
-        .iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+    let writes = sim.writes_since(requests_before_plan);
     assert!(
         writes.is_empty(),
         "a plan must not change anything: {writes:?}"

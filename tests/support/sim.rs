@@ -74,6 +74,26 @@ impl TestSim {
         &self.fixture
     }
 
+    /// The writes (every method but GET) the simulator has logged since request number `from`, as
+    /// `METHOD path`.
+    pub fn writes_since(&self, from: usize) -> Vec<String> {
+        self.sim.requests()[from..]
+            .iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    /// The frontends of every simulated load balancer, as the API shows them.
+    pub fn frontends(&self) -> Vec<Value> {
+        self.sim.state()["frontends"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| f["object"].clone())
+            .collect()
+    }
+
     /// Calls the admin API: `path` is under `/_sim` (e.g. `/requests`, `/ovh/ipLoadbalancing`).
     #[track_caller]
     pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> HttpResponse {
