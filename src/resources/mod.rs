@@ -26,6 +26,8 @@ pub struct ProviderData {
     pub refresh_locks: refresh::RefreshLocks,
     /// Per LB and protocol, the frontends this process must never adopt after a lost create answer.
     pub frontends: frontend::FrontendLedgers,
+    /// The frontends this process wrote, as it wrote them: what the deploy check need not read back.
+    pub written_frontends: frontend::WrittenFrontends,
 }
 
 impl ProviderData {
@@ -36,6 +38,7 @@ impl ProviderData {
             zones: Default::default(),
             refresh_locks: Default::default(),
             frontends: Default::default(),
+            written_frontends: Default::default(),
         }
     }
 }

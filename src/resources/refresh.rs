@@ -342,7 +342,7 @@ async fn deploy(ctx: &Ctx<&ProviderData>, target: &Target) -> Result<i64, Failur
             let snapshot = call(
                 ctx,
                 "reading its configuration",
-                deploy_check::snapshot(client, sn),
+                deploy_check::snapshot(client, sn, &data.written_frontends),
             )
             .await?;
             let problems = deploy_check::problems(&snapshot);
