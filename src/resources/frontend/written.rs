@@ -14,7 +14,9 @@
 //! of it is in flight. A write whose outcome is unknown or failed (lost answer, 5xx, refusal, Stop, a dropped
 //! future), a delete (whatever its outcome), and two writes of one object overlapping leave it untrusted: the check
 //! reads it from OVH. Ids this process never wrote are always read from OVH, so changes made elsewhere (another
-//! configuration sharing the LB, the Control Panel) to objects this process did not write are seen as before.
+//! configuration sharing the LB, the Control Panel) to objects this process did not write are seen as before. The
+//! check itself uses a trusted object only to pass it: one that breaks a condition as written, or whose default
+//! farm is no longer listed, is read from OVH, which then has the last word on what the check reports.
 //!
 //! The limit, by design: a change made behind the process's back to an object it wrote, after its write and
 //! before the deploy in the same command, is not seen by the pre-check (only a read by this process would see it).
