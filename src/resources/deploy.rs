@@ -124,7 +124,7 @@ pub(crate) async fn deploy(
             let snapshot = call_while(
                 ctx,
                 "reading its configuration",
-                deploy_check::snapshot(client, sn),
+                deploy_check::snapshot(client, sn, &data.written_frontends),
             )
             .await?;
             let problems = deploy_check::problems(&snapshot);

@@ -3,14 +3,18 @@
 //! that a refresh that cannot succeed fails with a message naming the frontend or farm at fault instead of a
 //! failed task.
 //!
-//! [`problems`] is a pure function over an [`LbSnapshot`]; [`snapshot`] reads one from the API. The conditions
-//! are evaluated over the whole LB, every zone, as OVH (and the simulator) evaluates them.
+//! [`problems`] is a pure function over an [`LbSnapshot`]; [`snapshot`] reads one from the API, except the
+//! frontends this provider process wrote and still trusts ([`WrittenFrontends`]). The conditions are evaluated
+//! over the whole LB, every zone, as OVH (and the simulator) evaluates them.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 
-use ovh_client::{Client, Error, FrontendFilter, Protocol};
+use ovh_client::{Client, Error, Frontend as ApiFrontend, FrontendFilter, Protocol};
 use tokio::task::JoinSet;
+
+use super::frontend::WrittenFrontends;
 
 /// Calls run at once while reading the frontends and farms of an LB: Terraform's default parallelism, so the check
 /// reads as fast as the applies before it wrote (100 frontends: 10 round trips), and never looks like more of a
@@ -50,6 +54,18 @@ pub struct FrontendFacts {
 }
 
 impl FrontendFacts {
+    /// The facts of `frontend`, before its routes are looked up.
+    fn of(protocol: Protocol, frontend_id: i64, frontend: ApiFrontend) -> Self {
+        Self {
+            protocol,
+            frontend_id,
+            display_name: frontend.display_name,
+            default_farm_id: frontend.default_farm_id,
+            redirect_location: frontend.redirect_location,
+            has_route: false,
+        }
+    }
+
     /// Valid per OVH: it sends traffic somewhere (a route, a redirection or a default farm).
     fn is_valid(&self) -> bool {
         self.has_route
@@ -188,10 +204,21 @@ pub fn problems(lb: &LbSnapshot) -> Vec<DeployProblem> {
 /// frontends with neither default farm nor redirection, whether a route points at them. Objects deleted while
 /// being read are skipped.
 ///
-/// Independent calls run concurrently, so that the check costs three round trips plus the object reads (at
-/// [`CONCURRENT_READS`] a time per kind) rather than one round trip per call: with OVH's latency the sequential
-/// version made the check the longest step of a deploy (BENCHMARKS.md "Latency").
-pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot, Error> {
+/// Which frontends exist always comes from OVH's lists. Of the listed frontends, those this provider process wrote
+/// and still trusts (`written`, see `frontend/written.rs`) are taken as it wrote them, without a GET, when they
+/// pass the conditions as written and their default farm is still listed; every other one is read from OVH, which
+/// therefore names any frontend that fails (a trusted one that looks invalid is read again rather than reported).
+/// Farms and routes, which this provider does not write, are always read.
+///
+/// Independent calls run concurrently, so that the check costs two round trips (three when a frontend needs its
+/// routes looked up) plus the object reads (at [`CONCURRENT_READS`] a time per kind) rather than one round trip
+/// per call: with OVH's latency the sequential version made the check the longest step of a deploy (BENCHMARKS.md
+/// "Latency").
+pub async fn snapshot(
+    client: &Client,
+    service_name: &str,
+    written: &WrittenFrontends,
+) -> Result<LbSnapshot, Error> {
     let [first, second, third] = Protocol::ALL;
     let (lb, first, second, third) = tokio::try_join!(
         client.get_load_balancer(service_name),
@@ -205,6 +232,12 @@ pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot,
         farm_ids.extend(farms);
         frontend_ids.extend(frontends);
     }
+    let mut trusted = trusted_frontends(written, service_name, &frontend_ids, &farm_ids);
+    let unknown: Vec<(Protocol, i64)> = frontend_ids
+        .iter()
+        .filter(|key| !trusted.contains_key(key))
+        .copied()
+        .collect();
 
     let vrack_networks = async {
         match &vrack_name {
@@ -228,17 +261,10 @@ pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot,
     let frontends = read_all(
         client,
         service_name,
-        frontend_ids,
+        unknown,
         |client, sn, (protocol, frontend_id)| async move {
             let frontend = client.get_frontend(&sn, protocol, frontend_id).await?;
-            let mut facts = FrontendFacts {
-                protocol,
-                frontend_id,
-                display_name: frontend.display_name,
-                default_farm_id: frontend.default_farm_id,
-                redirect_location: frontend.redirect_location,
-                has_route: false,
-            };
+            let mut facts = FrontendFacts::of(protocol, frontend_id, frontend);
             // Only a frontend with no other target needs its routes looked up.
             if !facts.is_valid() {
                 facts.has_route = !client
@@ -249,7 +275,16 @@ pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot,
             Ok(facts)
         },
     );
-    let (vrack_networks, farms, frontends) = tokio::try_join!(vrack_networks, farms, frontends)?;
+    let (vrack_networks, farms, read) = tokio::try_join!(vrack_networks, farms, frontends)?;
+    // In the listed order, whichever way each was learnt.
+    let mut read: HashMap<(Protocol, i64), FrontendFacts> = read
+        .into_iter()
+        .map(|facts| ((facts.protocol, facts.frontend_id), facts))
+        .collect();
+    let frontends = frontend_ids
+        .iter()
+        .filter_map(|key| trusted.remove(key).or_else(|| read.remove(key)))
+        .collect();
 
     Ok(LbSnapshot {
         service_name: service_name.to_owned(),
@@ -258,6 +293,33 @@ pub async fn snapshot(client: &Client, service_name: &str) -> Result<LbSnapshot,
         farms,
         frontends,
     })
+}
+
+/// The facts of the listed `frontend_ids` that can be taken from what this process wrote: trusted objects that
+/// are valid as written and whose default farm, if any, is among the listed `farm_ids`.
+fn trusted_frontends(
+    written: &WrittenFrontends,
+    service_name: &str,
+    frontend_ids: &[(Protocol, i64)],
+    farm_ids: &[(Protocol, i64)],
+) -> HashMap<(Protocol, i64), FrontendFacts> {
+    let mut found = HashMap::new();
+    for protocol in Protocol::ALL {
+        let ids = frontend_ids
+            .iter()
+            .filter(|(p, _)| *p == protocol)
+            .map(|(_, id)| *id);
+        for (id, object) in written.trusted(service_name, protocol, ids) {
+            let facts = FrontendFacts::of(protocol, id, object);
+            let farm_listed = facts
+                .default_farm_id
+                .is_none_or(|farm| farm_ids.contains(&(protocol, farm)));
+            if facts.is_valid() && farm_listed {
+                found.insert((protocol, id), facts);
+            }
+        }
+    }
+    found
 }
 
 /// The farm and frontend ids of `protocol` on `service_name`, each tagged with the protocol.

@@ -23,9 +23,11 @@ mod adoption;
 mod fields;
 mod ledger;
 mod list;
+mod written;
 
 pub use ledger::FrontendLedgers;
 pub use list::FrontendList;
+pub use written::WrittenFrontends;
 
 /// The id form, for import errors.
 const ID_FORM: &str = "service_name/frontend_id";
@@ -437,14 +439,23 @@ impl Resource<ProviderData> for FrontendResource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let (service_name, frontend_id) = self.object_ids(state, diags)?;
-        match call(
+        let written = &ctx.data.written_frontends;
+        let mark = written.start_read(&service_name, self.protocol, frontend_id);
+        let outcome = call(
             ctx,
             ctx.data
                 .client
                 .get_frontend(&service_name, self.protocol, frontend_id),
         )
-        .await
-        {
+        .await;
+        match &outcome {
+            Ok(api) => written.read(&service_name, self.protocol, frontend_id, mark, Some(api)),
+            Err(e) if e.is_not_found() => {
+                written.read(&service_name, self.protocol, frontend_id, mark, None);
+            }
+            Err(_) => {}
+        }
+        match outcome {
             Ok(api) => Some(self.state_from_api(&service_name, frontend_id, &api, state)),
             Err(e) if e.is_not_found() => None,
             Err(e) => {
@@ -467,6 +478,11 @@ impl Resource<ProviderData> for FrontendResource {
     ) -> Option<Value> {
         let (service_name, frontend_id) = self.object_ids(prior, diags)?;
         let body = self.api_from_state(planned);
+        // Untrusted by the deploy check until the PUT is known to have succeeded.
+        let write =
+            ctx.data
+                .written_frontends
+                .start_write(&service_name, self.protocol, frontend_id);
         let outcome = call(
             ctx,
             ctx.data
@@ -476,7 +492,10 @@ impl Resource<ProviderData> for FrontendResource {
         .await;
         match outcome {
             // The PUT answers nothing; the plan is what the frontend now is (the next read catches any change).
-            Ok(()) => Some(planned.clone()),
+            Ok(()) => {
+                write.updated(&body);
+                Some(planned.clone())
+            }
             Err(e) => {
                 report_write(
                     &e,
@@ -492,6 +511,11 @@ impl Resource<ProviderData> for FrontendResource {
         let Some((service_name, frontend_id)) = self.object_ids(prior, diags) else {
             return;
         };
+        // Whatever the DELETE's outcome, the deploy check no longer trusts what this process knew of it.
+        let _forget =
+            ctx.data
+                .written_frontends
+                .start_write(&service_name, self.protocol, frontend_id);
         match call(
             ctx,
             ctx.data

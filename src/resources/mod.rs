@@ -31,6 +31,8 @@ pub struct ProviderData {
     pub deletions: deploy::Deletions,
     /// Per LB and protocol, the frontends this process must never adopt after a lost create answer.
     pub frontends: frontend::FrontendLedgers,
+    /// The frontends this process wrote, as it wrote them: what the deploy check need not read back.
+    pub written_frontends: frontend::WrittenFrontends,
 }
 
 impl ProviderData {
@@ -42,6 +44,7 @@ impl ProviderData {
             refresh_locks: Default::default(),
             deletions: Default::default(),
             frontends: Default::default(),
+            written_frontends: Default::default(),
         }
     }
 }

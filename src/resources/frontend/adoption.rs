@@ -139,6 +139,10 @@ pub(super) async fn create(
         let ticket = ledger.start_post();
         let created = call(ctx, client.create_frontend(service_name, protocol, body)).await?;
         ticket.created(created.frontend_id);
+        // Only an answered POST: a frontend adopted after a lost answer is not trusted by the deploy check.
+        ctx.data
+            .written_frontends
+            .created(service_name, protocol, &created);
         Ok::<_, CallError>(created)
     };
     let look = || async {
