@@ -150,7 +150,8 @@ impl Keyring {
 
 impl Drop for Keyring {
     fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
+        // gpgconf sits next to gpg (GnuPG installs them together).
+        let _ = Command::new(gpg().with_file_name("gpgconf"))
             .args(["--kill", "gpg-agent"])
             .env("GNUPGHOME", self.home.path())
             .stdin(Stdio::null())
