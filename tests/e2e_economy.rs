@@ -163,9 +163,17 @@ fn sum(parts: &[Vec<(&'static str, usize)>]) -> Vec<(&'static str, usize)> {
     total.into_iter().collect()
 }
 
-/// One `GET /auth/time` per provider process that signs a call (the clock delta is fetched once, lazily).
-fn auth_time(processes: usize) -> Vec<(&'static str, usize)> {
-    vec![("GET /auth/time", processes)]
+/// What each provider process that Terraform configures calls before any work: `GET /auth/details`, the credential
+/// check of Configure (src/provider/config.rs), and the `GET /auth/time` its signature needs (the clock delta is
+/// fetched once per process, lazily, and shared by every later call). Before the check, a process that signed no
+/// call made neither, so these counts went up by the check: +1 `GET /auth/details` per configured process, and +1
+/// `GET /auth/time` for the plan of a create, which made no call at all before (issue 12: wrong credentials must
+/// fail that plan, not the apply after it).
+fn configure(processes: usize) -> Vec<(&'static str, usize)> {
+    vec![
+        ("GET /auth/time", processes),
+        ("GET /auth/details", processes),
+    ]
 }
 
 #[test]
@@ -174,7 +182,8 @@ fn each_operation_makes_only_the_calls_it_needs() {
     let workdir = TfWorkdir::new();
     workdir.write("main.tf", &config(&sim, "web-0"));
 
-    // Create: the plan reads nothing (zone "all" needs no check), the apply creates and deploys once. The first
+    // Create: the plan reads nothing but checks the credentials (zone "all" needs no check), the apply creates and
+    // deploys once. The first
     // create of the process lists the LB's HTTP frontends once (no filter), so that a create whose answer is lost
     // can be adopted rather than repeated (src/resources/frontend/adoption.rs); this replaced one filtered
     // `…/frontend?zone&port` list before every POST (FRONTENDS calls, one serial round trip each). The deploy
@@ -182,7 +191,7 @@ fn each_operation_makes_only_the_calls_it_needs() {
     // frontends: the same provider process has just created them all.
     workdir.apply();
     let create = sum(&[
-        auth_time(1),
+        configure(2),
         vec![
             ("GET /ipLoadbalancing/{sn}/http/frontend", 1),
             ("POST /ipLoadbalancing/{sn}/http/frontend", FRONTENDS),
@@ -191,16 +200,17 @@ fn each_operation_makes_only_the_calls_it_needs() {
     ]);
     assert_calls("create", take_calls(&sim), &create, true);
 
-    // No-op plan: one read per object, nothing else.
+    // No-op plan: the credential check, then one read per object, nothing else.
     assert_eq!(workdir.plan_detailed_exitcode().code, Some(0));
     assert_calls(
         "a no-op plan",
         take_calls(&sim),
-        &sum(&[auth_time(1), state_refresh()]),
+        &sum(&[configure(1), state_refresh()]),
         false,
     );
 
-    // Refresh-only apply: the same reads.
+    // Refresh-only apply: the same reads. Terraform configures the provider in its apply phase too, which reads and
+    // writes nothing of the API: the credential check is that process's only work (2 calls, 0 before the check).
     workdir.run_ok(&[
         "apply",
         "-refresh-only",
@@ -211,7 +221,7 @@ fn each_operation_makes_only_the_calls_it_needs() {
     assert_calls(
         "a refresh-only apply",
         take_calls(&sim),
-        &sum(&[auth_time(1), state_refresh()]),
+        &sum(&[configure(2), state_refresh()]),
         false,
     );
 
@@ -220,17 +230,19 @@ fn each_operation_makes_only_the_calls_it_needs() {
     workdir.write("main.tf", &config(&sim, "renamed"));
     workdir.apply();
     let update = sum(&[
-        auth_time(2),
+        configure(2),
         state_refresh(),
         vec![("PUT /ipLoadbalancing/{sn}/http/frontend/{id}", 1)],
         deploy(FRONTENDS - 1),
     ]);
     assert_calls("an update of one frontend", take_calls(&sim), &update, true);
 
-    // Destroy: the plan's reads and one DELETE per frontend; destroying the deploy calls nothing.
+    // Destroy: the plan's reads and one DELETE per frontend; destroying the deploy calls nothing. Terraform
+    // configures the provider in three processes (the refresh, the destroy plan, the apply): the check runs in each,
+    // the destroy plan's being its only calls.
     workdir.destroy();
     let destroy = sum(&[
-        auth_time(2),
+        configure(3),
         state_refresh(),
         vec![("DELETE /ipLoadbalancing/{sn}/http/frontend/{id}", FRONTENDS)],
     ]);

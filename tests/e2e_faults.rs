@@ -24,9 +24,10 @@ const PROTOCOLS: [&str; 3] = ["http", "tcp", "udp"];
 
 /// Every route the provider calls, as `(method, path glob)` (`*` is one segment). Frontend routes are per protocol
 /// (`{p}`), so each protocol's calls get their own fault.
-/// (`GET /auth/details` is not among them: the provider checks credentials through its first real call.)
+/// (`GET /auth/details` is the credential check every configured provider process makes first.)
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/auth/time"),
+    ("GET", "/auth/details"),
     ("GET", "/ipLoadbalancing/*"),
     ("GET", "/ipLoadbalancing/*/zone"),
     ("GET", "/ipLoadbalancing/*/failover"),

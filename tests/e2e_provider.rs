@@ -281,3 +281,112 @@ fn harness_drives_terraform_through_a_whole_lifecycle() {
         );
     }
 }
+
+/// A failover IP attachment: planning its creation needs no API call, so only the credential check can fail it.
+fn attachment_body() -> String {
+    format!(
+        "resource \"ovhiplb_failover_ip_attachment\" \"a\" {{\n  service_name = {}\n  ip = {}\n}}\n",
+        hcl_string(LB),
+        hcl_string(support::FOIP)
+    )
+}
+
+/// Issue 12: with a wrong application secret, the plan of a new configuration said "Plan: 1 to add" and only the
+/// apply failed. Configure checks the credentials, so the plan fails, naming the credentials used, where each came
+/// from (`OVH_*` variables, ./ovh.conf) and what an invalid signature usually means. `validate` calls nothing.
+#[test]
+fn wrong_credentials_fail_the_plan_of_a_new_configuration() {
+    let sim = TestSim::start();
+    let mut workdir = TfWorkdir::new();
+    workdir
+        .set_env("OVH_ENDPOINT", sim.base_url())
+        .set_env("OVH_APPLICATION_KEY", AK)
+        .set_env("OVH_APPLICATION_SECRET", "not-the-secret");
+    // The consumer key from ./ovh.conf, in the section named after the endpoint (go-ovh's lookup).
+    workdir.write(
+        "ovh.conf",
+        &format!("[{}]\nconsumer_key={CK}\n", sim.base_url()),
+    );
+    workdir.write(
+        "main.tf",
+        &with_provider("provider \"ovhiplb\" {}\n", &attachment_body()),
+    );
+
+    workdir.validate().assert_success();
+    assert!(
+        sim.requests().is_empty(),
+        "validate must not call the API: {:#?}",
+        sim.requests()
+    );
+
+    let plan = workdir.plan();
+    plan.assert_failure();
+    let text = plan.combined();
+    for expected in [
+        "OVH refused the credentials",
+        "INVALID_SIGNATURE",
+        "endpoint from environment variable OVH_ENDPOINT",
+        &format!("application_key \"{AK}\", from environment variable OVH_APPLICATION_KEY"),
+        "application_secret (secret, not shown), from environment variable OVH_APPLICATION_SECRET",
+        "consumer_key (secret, not shown), from section [",
+        "ovh.conf",
+        "check application_secret",
+        "clock",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{plan}");
+    }
+    assert!(
+        !text.contains("to add") && !text.contains("not-the-secret"),
+        "{plan}"
+    );
+    // Nothing but the check was called (and the clock it needs).
+    let paths: Vec<String> = sim.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| p == "/1.0/auth/time" || p == "/1.0/auth/details"),
+        "{paths:?}"
+    );
+
+    // The right secret: the same plan works.
+    workdir.set_env("OVH_APPLICATION_SECRET", AS);
+    let plan = workdir.plan_detailed_exitcode();
+    assert_eq!(plan.code, Some(2), "{plan}");
+    assert!(plan.stdout.contains("1 to add"), "{plan}");
+}
+
+/// A provider block whose values are unknown until apply (here the endpoint, from a resource not created yet) is
+/// deferred: the plan calls no API and does not fail; the apply configures the provider, checks the credentials
+/// and creates.
+#[test]
+fn a_provider_block_unknown_until_apply_plans_without_calling_the_api() {
+    let sim = TestSim::start();
+    let workdir = TfWorkdir::new();
+    let provider = format!(
+        "resource \"terraform_data\" \"endpoint\" {{\n  input = {}\n}}\n\n\
+         provider \"ovhiplb\" {{\n  endpoint = terraform_data.endpoint.output\n  application_key = {}\n  \
+         application_secret = {}\n  consumer_key = {}\n}}\n",
+        hcl_string(&sim.base_url()),
+        hcl_string(AK),
+        hcl_string(AS),
+        hcl_string(CK)
+    );
+    workdir.write("main.tf", &with_provider(&provider, &attachment_body()));
+    // No init: terraform_data is built in, and dev_overrides serve the provider.
+    let plan = workdir.plan_detailed_exitcode();
+    assert_eq!(plan.code, Some(2), "{plan}");
+    assert!(plan.stdout.contains("2 to add"), "{plan}");
+    assert!(
+        sim.requests().is_empty(),
+        "a deferred Configure must not call the API: {:#?}",
+        sim.requests()
+    );
+    workdir.apply();
+    assert!(
+        sim.requests()
+            .iter()
+            .any(|r| r.path == "/1.0/auth/details" && r.status == Some(200)),
+        "{:#?}",
+        sim.requests()
+    );
+}

@@ -214,14 +214,25 @@ async fn configure_with_half_given_credentials_names_what_is_missing() {
     let unknown = configure(provider_config(&[("access_token", Value::Unknown)])).await;
     assert!(unknown.diagnostics.is_empty());
 
+    // Complete settings: Configure checks them with the API (GET /auth/details), here unreachable.
     let full = configure(provider_config(&[
         ("endpoint", "http://127.0.0.1:9/1.0".into()),
         ("application_key", "AK".into()),
         ("application_secret", "AS".into()),
         ("consumer_key", "CK".into()),
+        ("max_retries", Value::from(0_i64)),
     ]))
     .await;
-    assert!(full.diagnostics.is_empty(), "{:?}", full.diagnostics);
+    let errs = errors(&full.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", full.diagnostics);
+    assert_eq!(errs[0].summary, "Cannot check the OVH credentials");
+    assert!(
+        errs[0]
+            .detail
+            .contains("application_key \"AK\", from argument application_key"),
+        "{:?}",
+        errs[0]
+    );
 }
 
 // ----- a tiny provider to drive resource RPCs -------------------------------------------------------------------

@@ -318,6 +318,57 @@ pub fn resolve_default(input: &ConfigInput) -> Result<ResolvedConfig, ConfigErro
     )
 }
 
+/// Where each setting [`resolve`] would use comes from, for messages that must say which credentials were used
+/// without showing them: `(setting, source)` for every setting set anywhere, in the order `endpoint`,
+/// `application_key`, `application_secret`, `consumer_key`, `client_id`, `client_secret`, `access_token`; the
+/// source reads like `argument application_key`, `environment variable OVH_APPLICATION_KEY` or
+/// `section [ovh-eu] of /home/me/.ovh.conf`. The endpoint, when set nowhere, is `default (ovh-eu)`.
+pub fn setting_sources(
+    input: &ConfigInput,
+    env: &dyn Fn(&str) -> Option<String>,
+    files: &[PathBuf],
+) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let files = ConfFiles::load(files)?;
+    let lookup = Lookup { env, files: &files };
+    let endpoint = lookup.value(&input.endpoint, "default", "endpoint");
+    let section = endpoint
+        .as_ref()
+        .map_or(DEFAULT_ENDPOINT, |e| e.value.as_str())
+        .to_owned();
+    let mut sources = vec![(
+        "endpoint",
+        endpoint.map_or_else(
+            || format!("default ({DEFAULT_ENDPOINT})"),
+            |e| e.source.to_string(),
+        ),
+    )];
+    let keys: [(&'static str, &Option<String>); 6] = [
+        ("application_key", &input.application_key),
+        ("application_secret", &input.application_secret),
+        ("consumer_key", &input.consumer_key),
+        ("client_id", &input.client_id),
+        ("client_secret", &input.client_secret),
+        ("access_token", &input.access_token),
+    ];
+    for (key, explicit) in keys {
+        if let Some(found) = lookup.value(explicit, &section, key) {
+            sources.push((key, found.source.to_string()));
+        }
+    }
+    Ok(sources)
+}
+
+/// [`setting_sources`] with the process environment and the standard ovh.conf files, as [`resolve_default`].
+pub fn setting_sources_default(
+    input: &ConfigInput,
+) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    setting_sources(
+        input,
+        &|name| std::env::var(name).ok(),
+        &default_config_files(),
+    )
+}
+
 /// The ovh.conf locations go-ovh reads, lowest priority first.
 pub fn default_config_files() -> Vec<PathBuf> {
     let mut files = vec![PathBuf::from("/etc/ovh.conf")];

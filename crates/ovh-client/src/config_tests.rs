@@ -414,3 +414,41 @@ fn default_files_are_in_go_ovh_order() {
     assert_eq!(files.first().unwrap(), &PathBuf::from("/etc/ovh.conf"));
     assert_eq!(files.last().unwrap(), &PathBuf::from("./ovh.conf"));
 }
+
+#[test]
+fn setting_sources_name_where_each_setting_comes_from() {
+    let files = Files::new([
+        Some("[default]\nendpoint=ovh-ca\n[ovh-ca]\nconsumer_key=etc-ck\n"),
+        Some("[ovh-ca]\napplication_secret=home-as\n"),
+        None,
+    ]);
+    let input = ConfigInput {
+        application_key: Some("AK".into()),
+        ..Default::default()
+    };
+    let env = env_of(&[("OVH_CONSUMER_KEY", "env-ck")]);
+    let sources = setting_sources(&input, &env, &files.paths).unwrap();
+    let home = files.paths[1].display();
+    assert_eq!(
+        sources,
+        vec![
+            (
+                "endpoint",
+                format!("section [default] of {}", files.paths[0].display())
+            ),
+            ("application_key", "argument application_key".to_owned()),
+            ("application_secret", format!("section [ovh-ca] of {home}")),
+            (
+                "consumer_key",
+                "environment variable OVH_CONSUMER_KEY".to_owned()
+            ),
+        ]
+    );
+    // The same lookups as resolve: what it resolved is what the sources describe.
+    let resolved = resolve(&input, &env, &files.paths).unwrap();
+    assert_eq!(resolved.endpoint.as_str(), "https://ca.api.ovh.com/1.0");
+    assert_eq!(resolved.auth, app("AK", "home-as", Some("env-ck")));
+
+    let none = setting_sources(&ConfigInput::default(), &no_env, &[]).unwrap();
+    assert_eq!(none, vec![("endpoint", "default (ovh-eu)".to_owned())]);
+}
