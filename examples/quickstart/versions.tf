@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.5.7" # the oldest Terraform scripts/compat tests (README.md)
 
   required_providers {
     ovhiplb = {

@@ -92,6 +92,19 @@ pub fn normalize_ip(text: &str) -> String {
     IpBlock::parse(text).map_or_else(|_| text.to_owned(), |block| block.to_string())
 }
 
+/// The form state keeps for an IP or block read from the API with no prior value to follow (import, list, adoption):
+/// a single address as written in configurations (`203.0.113.7/32` → `203.0.113.7`), any other block in CIDR form,
+/// text that does not parse unchanged. Create stores what the configuration says; reading it back keeps that form
+/// (semantic equality), so an import of what a configuration created holds the same strings as its state, and
+/// whatever digests the resource (a refresh's `triggers`) does not change.
+pub fn state_ip(text: &str) -> String {
+    match IpBlock::parse(text) {
+        Ok(block) if u32::from(block.prefix) == if block.addr.is_ipv4() { 32 } else { 128 } => block.addr.to_string(),
+        Ok(block) => block.to_string(),
+        Err(_) => text.to_owned(),
+    }
+}
+
 /// Whether two strings are the same IP or block (`1.2.3.4` ≡ `1.2.3.4/32`, `2001:db8::1` ≡ `2001:DB8::1/128`).
 pub fn same_ip(a: &str, b: &str) -> bool {
     a == b || matches!((IpBlock::parse(a), IpBlock::parse(b)), (Ok(x), Ok(y)) if x == y)
@@ -474,6 +487,21 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_form_of_ips() {
+        for (api, state) in [
+            ("203.0.113.7/32", "203.0.113.7"),
+            ("203.0.113.7", "203.0.113.7"),
+            ("198.51.100.0/24", "198.51.100.0/24"),
+            ("2001:DB8::1/128", "2001:db8::1"),
+            ("2001:db8::/64", "2001:db8::/64"),
+            ("not an ip", "not an ip"),
+        ] {
+            assert_eq!(state_ip(api), state, "{api}");
+            assert!(same_ip(api, &state_ip(api)), "{api}");
+        }
+    }
 
     #[test]
     fn ip_blocks_parse_and_normalise() {

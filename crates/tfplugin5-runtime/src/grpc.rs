@@ -251,14 +251,15 @@ impl<'a, P: Provider> Call<'a, P> {
         self.lookup(&self.service.actions, "action type", type_name)
     }
 
-    /// The identity of the object whose state is `state`, for an answer: none when the resource has no identity
-    /// or `state` names no object yet (an attribute required for import is null). Unknown values stay only if
-    /// `allow_unknown` (a planned create or replace); otherwise such an identity is left out.
+    /// The identity of the object whose state is `state`, for an answer: none when the resource has no identity,
+    /// `state` names no object yet (an attribute required for import is null) or part of it is unknown (a planned
+    /// create or replace). Terraform allows unknowns in a planned identity, but OpenTofu 1.12 writes the planned
+    /// object into its working state and fails to encode one ("value is not known"); a null planned identity is
+    /// valid for both, and the apply's answer carries the known one.
     fn identity_of(
         &mut self,
         resource: &ManagedResource<P::Data>,
         state: &Value,
-        allow_unknown: bool,
     ) -> Option<pb::ResourceIdentityData> {
         let identity = resource.identity()?;
         let value = identity.of(state);
@@ -267,7 +268,7 @@ impl<'a, P: Provider> Call<'a, P> {
             .attributes
             .iter()
             .any(|a| a.required_for_import && value.get(&a.name).is_null());
-        if value.is_null() || unnamed || (!allow_unknown && !value.is_wholly_known()) {
+        if value.is_null() || unnamed || !value.is_wholly_known() {
             return None;
         }
         wire::identity(&value, &identity.ty, &mut self.diags)
@@ -524,7 +525,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         {
             let ctx = call.ctx(&*data);
             let fresh = resource.read(&ctx, state, &mut call.diags).await;
-            new_identity = call.identity_of(resource, &fresh, false);
+            new_identity = call.identity_of(resource, &fresh);
             new_state = call
                 .encode(&fresh, resource.value_type(), "state")
                 .or(new_state);
@@ -567,7 +568,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                     .plan(&ctx, prior, proposed, config, &mut call.diags)
                     .await;
                 let identity_source = if planned.is_null() { &named } else { &planned };
-                planned_identity = call.identity_of(resource, identity_source, true);
+                planned_identity = call.identity_of(resource, identity_source);
                 planned_state = call.encode(&planned, ty, "plan");
                 requires_replace = replace.iter().map(wire::path).collect();
             }
@@ -601,7 +602,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 let state = resource
                     .apply(&ctx, prior, planned, config, &mut call.diags)
                     .await;
-                new_identity = call.identity_of(resource, &state, false);
+                new_identity = call.identity_of(resource, &state);
                 new_state = call.encode(&state, ty, "new state").or(new_state);
             }
         }
@@ -639,7 +640,7 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 }
             };
             if let Some(state) = state {
-                let identity = call.identity_of(resource, &state, false);
+                let identity = call.identity_of(resource, &state);
                 if let Some(state) = call.encode(&state, resource.value_type(), "imported state") {
                     imported_resources.push(pb::import_resource_state::ImportedResource {
                         type_name: request.type_name.clone(),

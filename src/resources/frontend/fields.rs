@@ -10,7 +10,7 @@
 use ovh_client::{Frontend as ApiFrontend, Protocol};
 
 use crate::resources::common::{
-    empty_as_prior, normalize_ip, same_ip_set, string_list, string_set, strings,
+    empty_as_prior, normalize_ip, same_ip_set, state_ip, string_list, string_set, strings,
 };
 use tfplugin5_runtime::schema::Attribute;
 use tfplugin5_runtime::value::{Type, Value};
@@ -196,7 +196,8 @@ impl Kind for Flag {
     }
 }
 
-/// A set of IPs or blocks: sent in the CIDR form OVH stores, compared in any form and order. The API gives `[]`
+/// A set of IPs or blocks: sent in the CIDR form OVH stores, read into state in [`state_ip`]'s form (the prior's
+/// form where it is the same IP), compared in any form and order. The API gives `[]`
 /// and null alike for none, so the state keeps the prior's form of an empty set, and an absent set is empty.
 pub(crate) struct IpSet;
 
@@ -212,7 +213,8 @@ impl Kind for IpSet {
     }
 
     fn to_state(api: Option<&Vec<String>>, prior: &Value) -> Value {
-        empty_as_prior(string_set(api.map(Vec::as_slice)), prior)
+        let ips = api.map(|ips| ips.iter().map(|ip| state_ip(ip)).collect::<Vec<_>>());
+        empty_as_prior(string_set(ips.as_deref()), prior)
     }
 
     fn same(a: &Vec<String>, b: &Vec<String>) -> bool {
