@@ -90,7 +90,6 @@ fn resource_arguments(generated: &str) -> Vec<(String, String)> {
     arguments
 }
 
-
 /// The `list_resource_found` events of `terraform query -json`, as (address, display name, identity).
 fn found(output: &str) -> Vec<(String, String, Value)> {
     output

@@ -506,6 +506,11 @@ fn invalid_values_are_rejected_at_plan_time() {
         "{import}"
     );
     let writes = sim.writes_since(0);
-    assert_eq!(writes.len(), 0, "nothing may be written: {:#?}", sim.requests());
+    assert_eq!(
+        writes.len(),
+        0,
+        "nothing may be written: {:#?}",
+        sim.requests()
+    );
     assert_requests_valid(&sim);
 }

@@ -14,7 +14,7 @@ use ovhiplb::resources::ProviderData;
 use ovhiplb::resources::common::{IpBlock, check_service_name, normalize_ip, parse_id, same_ip};
 use ovhiplb::resources::frontend::check_port;
 use tfplugin5_runtime::diag::Diagnostics;
-use tfplugin5_runtime::framework::{Ctx, DataSourceRuntime, ManagedResource};
+use tfplugin5_runtime::framework::{Configurable, Ctx, DataSourceRuntime, ManagedResource};
 use tfplugin5_runtime::value::{Type, Value, json, msgpack};
 
 /// A fuzz target's body.

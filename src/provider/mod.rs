@@ -110,7 +110,9 @@ impl Provider for OvhProvider {
 mod tests {
     use super::*;
     use ovh_client::ConfigInput;
-    use tfplugin5_runtime::framework::{DataSourceRuntime, ListRuntime, ManagedResource};
+    use tfplugin5_runtime::framework::{
+        Configurable, DataSourceRuntime, ListRuntime, ManagedResource,
+    };
 
     /// Every schema the provider ships passes Terraform's checks and our house rules (descriptions...), every
     /// resource has an identity, and every list resource lists a resource with one.

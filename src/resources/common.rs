@@ -99,7 +99,9 @@ pub fn normalize_ip(text: &str) -> String {
 /// whatever digests the resource (a refresh's `triggers`) does not change.
 pub fn state_ip(text: &str) -> String {
     match IpBlock::parse(text) {
-        Ok(block) if u32::from(block.prefix) == if block.addr.is_ipv4() { 32 } else { 128 } => block.addr.to_string(),
+        Ok(block) if u32::from(block.prefix) == if block.addr.is_ipv4() { 32 } else { 128 } => {
+            block.addr.to_string()
+        }
         Ok(block) => block.to_string(),
         Err(_) => text.to_owned(),
     }

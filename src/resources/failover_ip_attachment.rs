@@ -481,7 +481,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use tfplugin5_runtime::framework::ManagedResource;
+    use tfplugin5_runtime::framework::{Configurable, ManagedResource};
 
     const LB: &str = "loadbalancer-0123abcd";
     const OTHER_LB: &str = "loadbalancer-feed";

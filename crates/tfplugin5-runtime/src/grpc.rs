@@ -17,7 +17,8 @@ use tonic::{Request, Response, Status};
 use super::diag::Diagnostics;
 use super::framework::validate::validate_config;
 use super::framework::{
-    ActionEvent, ActionRuntime, Ctx, DataSourceRuntime, ListRuntime, ManagedResource, Provider,
+    ActionEvent, ActionRuntime, Configurable, Ctx, DataSourceRuntime, ListRuntime, ManagedResource,
+    Provider,
 };
 use super::proto::tfplugin5 as pb;
 use super::proto::tfplugin5::provider_server::Provider as ProviderRpc;
@@ -274,6 +275,18 @@ impl<'a, P: Provider> Call<'a, P> {
         wire::identity(&value, &identity.ty, &mut self.diags)
     }
 
+    /// `config` decoded as a configuration of `target`, with `target`; none when there is no such type (see the
+    /// lookups) or the value does not decode, the diagnostics saying why.
+    fn configuration<T: Configurable>(
+        &mut self,
+        target: Option<&'a T>,
+        config: Option<&pb::DynamicValue>,
+    ) -> Option<(&'a T, Value)> {
+        let target = target?;
+        let config = self.decode(config, target.value_type(), "configuration")?;
+        Some((target, config))
+    }
+
     fn decode(&mut self, value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Option<Value> {
         wire::decode(value, ty, what, &mut self.diags)
     }
@@ -299,7 +312,28 @@ impl<'a, P: Provider> Call<'a, P> {
     }
 }
 
+/// A lookup of a driven type by name, e.g. [`Call::resource`].
+type Lookup<'a, P, T> = fn(&mut Call<'a, P>, &str) -> Option<&'a T>;
+
 impl<P: Provider> ProviderService<P> {
+    /// The validate RPCs: the type named `type_name`, found by `lookup`, checks `config`.
+    fn validate<'a, T: Configurable, R: Reply + Default>(
+        &'a self,
+        type_name: &str,
+        config: Option<&pb::DynamicValue>,
+        lookup: Lookup<'a, P, T>,
+    ) -> RpcResult<R> {
+        let mut call = Call {
+            service: self,
+            diags: Diagnostics::new(),
+        };
+        let target = lookup(&mut call, type_name);
+        if let Some((target, config)) = call.configuration(target, config) {
+            target.validate(&config, &mut call.diags);
+        }
+        call.reply(R::default())
+    }
+
     /// Starts an RPC: the request's message and a [`Call`] to gather its diagnostics.
     fn begin<T>(&self, request: Request<T>) -> (Call<'_, P>, T) {
         let call = Call {
@@ -414,34 +448,20 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::validate_resource_type_config::Request>,
     ) -> RpcResult<pb::validate_resource_type_config::Response> {
-        let (mut call, request) = self.begin(request);
-        if let Some(resource) = call.resource(&request.type_name)
-            && let Some(config) = call.decode(
-                request.config.as_ref(),
-                resource.value_type(),
-                "configuration",
-            )
-        {
-            resource.validate(&config, &mut call.diags);
-        }
-        call.reply(pb::validate_resource_type_config::Response::default())
+        let request = request.into_inner();
+        self.validate(&request.type_name, request.config.as_ref(), Call::resource)
     }
 
     async fn validate_data_source_config(
         &self,
         request: Request<pb::validate_data_source_config::Request>,
     ) -> RpcResult<pb::validate_data_source_config::Response> {
-        let (mut call, request) = self.begin(request);
-        if let Some(source) = call.data_source(&request.type_name)
-            && let Some(config) = call.decode(
-                request.config.as_ref(),
-                source.value_type(),
-                "configuration",
-            )
-        {
-            source.validate(&config, &mut call.diags);
-        }
-        call.reply(pb::validate_data_source_config::Response::default())
+        let request = request.into_inner();
+        self.validate(
+            &request.type_name,
+            request.config.as_ref(),
+            Call::data_source,
+        )
     }
 
     async fn upgrade_resource_state(
@@ -663,12 +683,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
     ) -> RpcResult<pb::read_data_source::Response> {
         let (mut call, request) = self.begin(request);
         let mut state = None;
-        if let Some(source) = call.data_source(&request.type_name)
-            && let Some(config) = call.decode(
-                request.config.as_ref(),
-                source.value_type(),
-                "configuration",
-            )
+        let source = call.data_source(&request.type_name);
+        if let Some((source, config)) = call.configuration(source, request.config.as_ref())
             && let Some(data) = call.data()
         {
             let ctx = call.ctx(&*data);
@@ -744,14 +760,12 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::validate_list_resource_config::Request>,
     ) -> RpcResult<pb::validate_list_resource_config::Response> {
-        let (mut call, request) = self.begin(request);
-        if let Some(list) = call.list_resource(&request.type_name)
-            && let Some(config) =
-                call.decode(request.config.as_ref(), list.value_type(), "configuration")
-        {
-            list.validate(&config, &mut call.diags);
-        }
-        call.reply(pb::validate_list_resource_config::Response::default())
+        let request = request.into_inner();
+        self.validate(
+            &request.type_name,
+            request.config.as_ref(),
+            Call::list_resource,
+        )
     }
 
     async fn list_resource(
@@ -761,9 +775,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         use tokio_stream::StreamExt as _;
         let (mut call, request) = self.begin(request);
         let mut listing = None;
-        if let Some(list) = call.list_resource(&request.type_name)
-            && let Some(config) =
-                call.decode(request.config.as_ref(), list.value_type(), "configuration")
+        let list = call.list_resource(&request.type_name);
+        if let Some((list, config)) = call.configuration(list, request.config.as_ref())
             && let Some(data) = call.data()
         {
             let items = list.start(
@@ -797,17 +810,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         request: Request<pb::validate_action_config::Request>,
     ) -> RpcResult<pb::validate_action_config::Response> {
-        let (mut call, request) = self.begin(request);
-        if let Some(action) = call.action(&request.type_name)
-            && let Some(config) = call.decode(
-                request.config.as_ref(),
-                action.value_type(),
-                "configuration",
-            )
-        {
-            action.validate(&config, &mut call.diags);
-        }
-        call.reply(pb::validate_action_config::Response::default())
+        let request = request.into_inner();
+        self.validate(&request.type_name, request.config.as_ref(), Call::action)
     }
 
     async fn plan_action(
@@ -815,13 +819,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         request: Request<pb::plan_action::Request>,
     ) -> RpcResult<pb::plan_action::Response> {
         let (mut call, request) = self.begin(request);
-        if let Some(action) = call.action(&request.action_type)
-            && let Some(config) = call.decode(
-                request.config.as_ref(),
-                action.value_type(),
-                "configuration",
-            )
-        {
+        let action = call.action(&request.action_type);
+        if let Some((action, config)) = call.configuration(action, request.config.as_ref()) {
             let data = self.data_if_configured();
             let ctx = call.ctx(data.as_deref());
             action.plan(&ctx, &config, &mut call.diags).await;
@@ -835,12 +834,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
     ) -> Result<Response<EventStream<pb::invoke_action::Event>>, Status> {
         use tokio_stream::StreamExt as _;
         let (mut call, request) = self.begin(request);
-        if let Some(action) = call.action(&request.action_type)
-            && let Some(config) = call.decode(
-                request.config.as_ref(),
-                action.value_type(),
-                "configuration",
-            )
+        let action = call.action(&request.action_type);
+        if let Some((action, config)) = call.configuration(action, request.config.as_ref())
             && let Some(data) = call.data()
         {
             let events = action.start(call.ctx(data), config);

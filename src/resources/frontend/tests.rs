@@ -204,7 +204,10 @@ fn import_reads_the_strings_a_create_stored() {
                 .map(|k| (k.clone(), http_planned().get(k).clone()))
                 .collect(),
         )
-        .with_attr("dedicated_ipfo", Value::set(["203.0.113.7", "198.51.100.0/24"]))
+        .with_attr(
+            "dedicated_ipfo",
+            Value::set(["203.0.113.7", "198.51.100.0/24"]),
+        )
         .with_attr("allowed_source", Value::set(["10.0.0.0/8", "192.0.2.1"]))
         .with_attr("id", "lb/5".into())
         .with_attr("frontend_id", 5_i64.into());
@@ -214,8 +217,11 @@ fn import_reads_the_strings_a_create_stored() {
         let created =
             tfplugin5_runtime::framework::semantic::reconcile(&resource.block(), &planned, created);
         let imported = resource.state_from_api("lb", 5, &api, &Value::Null);
-        let imported =
-            tfplugin5_runtime::framework::semantic::reconcile(&resource.block(), &Value::Null, imported);
+        let imported = tfplugin5_runtime::framework::semantic::reconcile(
+            &resource.block(),
+            &Value::Null,
+            imported,
+        );
         assert_eq!(imported, created, "{protocol}");
     }
 }

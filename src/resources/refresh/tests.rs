@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tfplugin5_runtime::framework::ManagedResource;
+use tfplugin5_runtime::framework::{Configurable, ManagedResource};
 use tokio_util::sync::CancellationToken;
 
 use super::*;

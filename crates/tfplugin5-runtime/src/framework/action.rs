@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use super::context::Ctx;
-use super::validate::validate_config;
+use super::validate::{Configurable, Typed};
 use crate::diag::Diagnostics;
 use crate::schema::Schema;
-use crate::value::{Type, Value};
+use crate::value::Value;
 
 /// An action type.
 #[async_trait]
@@ -62,37 +62,29 @@ impl Progress {
 /// An action type with its schema.
 pub struct ActionRuntime<D> {
     action: Arc<dyn Action<D>>,
-    schema: Schema,
-    ty: Type,
+    typed: Typed,
+}
+
+impl<D: Send + Sync + 'static> Configurable for ActionRuntime<D> {
+    fn typed(&self) -> &Typed {
+        &self.typed
+    }
+
+    fn check(&self, config: &Value, diags: &mut Diagnostics) {
+        self.action.validate(config, diags);
+    }
 }
 
 impl<D: Send + Sync + 'static> ActionRuntime<D> {
     /// Drives `action`.
     pub fn new(action: Arc<dyn Action<D>>) -> Self {
-        let schema = action.schema();
-        let ty = schema.value_type();
-        Self { action, schema, ty }
+        let typed = Typed::new(action.schema());
+        Self { action, typed }
     }
 
     /// The action type name.
     pub fn type_name(&self) -> &'static str {
         self.action.type_name()
-    }
-
-    /// Its schema.
-    pub fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    /// The type of its configuration values.
-    pub fn value_type(&self) -> &Type {
-        &self.ty
-    }
-
-    /// Per-attribute and action checks of a configuration.
-    pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        validate_config(&self.schema.block, config, diags);
-        self.action.validate(config, diags);
     }
 
     /// Plan-time checks.

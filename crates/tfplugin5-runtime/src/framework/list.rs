@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::context::Ctx;
 use super::identity::ResolvedIdentity;
-use super::validate::validate_config;
+use super::validate::{Configurable, Typed, validate_config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::schema::Schema;
 use crate::value::{Type, Value};
@@ -118,19 +118,36 @@ impl ListResults {
 /// A list resource type with its schema, tied to the identity of the managed resource it lists.
 pub struct ListRuntime<D> {
     list: Arc<dyn ListResource<D>>,
-    schema: Schema,
-    ty: Type,
+    typed: Typed,
     /// The listed resource's identity and object type; `Err` says why there is none (a provider bug, reported
     /// when Terraform lists).
     target: Result<(ResolvedIdentity, Type), String>,
+}
+
+/// The schema and checks of the `config` block.
+impl<D: Send + Sync + 'static> Configurable for ListRuntime<D> {
+    fn typed(&self) -> &Typed {
+        &self.typed
+    }
+
+    fn check(&self, config: &Value, diags: &mut Diagnostics) {
+        self.list.validate(config, diags);
+    }
+
+    /// Per-attribute and list-resource checks of a `config` block (null: no block).
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if !config.is_null() {
+            validate_config(&self.schema().block, config, diags);
+            self.check(config, diags);
+        }
+    }
 }
 
 impl<D: Send + Sync + 'static> ListRuntime<D> {
     /// Drives `list`, whose results are objects of type `object_type` identified by `identity` (`None` when the
     /// managed resource of the same name has no identity: listing then fails with an error).
     pub fn new(list: Arc<dyn ListResource<D>>, target: Option<(ResolvedIdentity, Type)>) -> Self {
-        let schema = list.schema();
-        let ty = schema.value_type();
+        let typed = Typed::new(list.schema());
         let target = target.ok_or_else(|| {
             format!(
                 "{} is not a managed resource type with an identity; this is a bug in the provider.",
@@ -139,8 +156,7 @@ impl<D: Send + Sync + 'static> ListRuntime<D> {
         });
         Self {
             list,
-            schema,
-            ty,
+            typed,
             target,
         }
     }
@@ -148,16 +164,6 @@ impl<D: Send + Sync + 'static> ListRuntime<D> {
     /// The listed type's name.
     pub fn type_name(&self) -> &'static str {
         self.list.type_name()
-    }
-
-    /// The schema of the `config` block.
-    pub fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    /// The type of the `config` block's values.
-    pub fn value_type(&self) -> &Type {
-        &self.ty
     }
 
     /// The type of the listed objects (for their encoding).
@@ -172,20 +178,11 @@ impl<D: Send + Sync + 'static> ListRuntime<D> {
 
     /// What is wrong with this list resource, for the provider's own tests.
     pub fn problems(&self) -> Vec<String> {
-        let mut problems = self.schema.block.problems();
+        let mut problems = self.schema().block.problems();
         if let Err(problem) = &self.target {
             problems.push(problem.clone());
         }
         problems
-    }
-
-    /// Per-attribute and list-resource checks of a `config` block (null: no block).
-    pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if config.is_null() {
-            return;
-        }
-        validate_config(&self.schema.block, config, diags);
-        self.list.validate(config, diags);
     }
 
     /// Lists into a channel of at most `limit` results and returns its receiving end; the listing runs as its

@@ -27,3 +27,4 @@ pub use list::{ListItem, ListResource, ListResults, ListRuntime};
 pub use runtime::{DataSourceRuntime, ManagedResource};
 pub use timeouts::TimeoutDefaults;
 pub use traits::{DataSource, PlanChange, Provider, Resource};
+pub use validate::{Configurable, Typed};

@@ -11,22 +11,34 @@ use super::plan;
 use super::semantic::reconcile;
 use super::timeouts::{self, Operation, TimeoutDefaults};
 use super::traits::{DataSource, PlanChange, Resource};
-use super::validate::validate_config;
+use super::validate::{Configurable, Typed};
 use crate::diag::Diagnostics;
-use crate::schema::Schema;
-use crate::value::{AttrPath, Type, Value, json};
+use crate::value::{AttrPath, Value, json};
 
 /// A managed resource type with its complete schema.
 pub struct ManagedResource<D> {
     resource: Arc<dyn Resource<D>>,
     /// The resource's schema plus the `timeouts` block when it opted in.
-    schema: Schema,
-    ty: Type,
+    typed: Typed,
     timeouts: Option<TimeoutDefaults>,
     /// Its identity, when it declares one that fits its schema.
     identity: Option<ResolvedIdentity>,
     /// Why a declared identity does not fit (a provider bug, reported by [`Self::problems`]).
     identity_problem: Option<String>,
+}
+
+/// Plan-time validation: attribute validators, the timeouts block, then the resource's own checks.
+impl<D: Send + Sync + 'static> Configurable for ManagedResource<D> {
+    fn typed(&self) -> &Typed {
+        &self.typed
+    }
+
+    fn check(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(defaults) = &self.timeouts {
+            defaults.validate(config, diags);
+        }
+        self.resource.validate(config, diags);
+    }
 }
 
 impl<D: Send + Sync + 'static> ManagedResource<D> {
@@ -37,7 +49,6 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         if let Some(defaults) = &timeouts {
             schema.block.blocks.push(defaults.block());
         }
-        let ty = schema.value_type();
         let (identity, identity_problem) = match resource.identity() {
             None => (None, None),
             Some(declared) => match ResolvedIdentity::resolve(declared, &schema.block) {
@@ -47,8 +58,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         };
         Self {
             resource,
-            schema,
-            ty,
+            typed: Typed::new(schema),
             timeouts,
             identity,
             identity_problem,
@@ -57,7 +67,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
 
     /// What is wrong with the resource's declarations (schema and identity), for the provider's own tests.
     pub fn problems(&self) -> Vec<String> {
-        let mut problems = self.schema.block.problems();
+        let mut problems = self.schema().block.problems();
         problems.extend(self.identity_problem.clone());
         problems
     }
@@ -87,7 +97,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
             );
             return None;
         };
-        resolved.partial_state(identity, &self.schema.block, diags)
+        resolved.partial_state(identity, &self.schema().block, diags)
     }
 
     /// Upgrades a stored identity (its raw JSON, written with identity `version`) to the current identity.
@@ -142,8 +152,8 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         if state.is_null() {
             return Value::Null;
         }
-        let mut config = null_object(&self.schema.block);
-        for attribute in &self.schema.block.attributes {
+        let mut config = null_object(&self.schema().block);
+        for attribute in &self.schema().block.attributes {
             let value = state.get(&attribute.name);
             let written = attribute.required
                 || (attribute.optional
@@ -163,31 +173,12 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         self.resource.type_name()
     }
 
-    /// The schema as Terraform sees it.
-    pub fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    /// The object type of the resource's values.
-    pub fn value_type(&self) -> &Type {
-        &self.ty
-    }
-
     /// The context of `operation`, with the deadline set by `value`'s `timeouts` block or the default.
     fn timed<T: Clone>(&self, ctx: &Ctx<T>, operation: Operation, value: &Value) -> Ctx<T> {
         match self.timeouts.and_then(|t| t.resolve(operation, value)) {
             Some(after) => ctx.clone().with_timeout(after, operation.source()),
             None => ctx.clone(),
         }
-    }
-
-    /// Plan-time validation: attribute validators, the timeouts block, then the resource's own checks.
-    pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        validate_config(&self.schema.block, config, diags);
-        if let Some(defaults) = &self.timeouts {
-            defaults.validate(config, diags);
-        }
-        self.resource.validate(config, diags);
     }
 
     /// Plans a create (`prior` null), an update, or a destroy (`proposed` null). Returns the planned state and
@@ -207,7 +198,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         if diags.has_errors() {
             return (proposed, Vec::new());
         }
-        let planned = plan::plan(&self.schema.block, &prior, &config, &proposed);
+        let planned = plan::plan(&self.schema().block, &prior, &config, &proposed);
         let mut change = PlanChange {
             prior,
             config,
@@ -216,7 +207,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         };
         self.resource.modify_plan(ctx, &mut change, diags).await;
         let mut replace =
-            plan::requires_replace(&self.schema.block, &change.prior, &change.planned);
+            plan::requires_replace(&self.schema().block, &change.prior, &change.planned);
         for path in change.requires_replace {
             if !replace.contains(&path) {
                 replace.push(path);
@@ -285,7 +276,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
     /// Keeps the planned representation of semantically equal values and the planned timeouts, and checks the
     /// result is wholly known as Terraform requires.
     fn finish_apply(&self, result: Value, planned: &Value, diags: &mut Diagnostics) -> Value {
-        let mut state = reconcile(&self.schema.block, planned, result);
+        let mut state = reconcile(&self.schema().block, planned, result);
         self.keep_timeouts(&mut state, planned);
         if !state.is_wholly_known() {
             diags.error(
@@ -310,7 +301,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         let ctx = self.timed(ctx, Operation::Read, &state);
         match self.resource.read(&ctx, &state, diags).await {
             Some(read) => {
-                let mut fresh = reconcile(&self.schema.block, &state, read);
+                let mut fresh = reconcile(&self.schema().block, &state, read);
                 self.keep_timeouts(&mut fresh, &state);
                 fresh
             }
@@ -337,13 +328,13 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
 
     /// Upgrades a stored state (its raw JSON, written with schema `version`) to the current schema.
     pub fn upgrade(&self, version: i64, raw_json: &[u8], diags: &mut Diagnostics) -> Option<Value> {
-        if version > self.schema.version {
+        if version > self.schema().version {
             diags.error(
                 "State from a newer provider",
                 format!(
                     "The state of {} has schema version {version}; this provider knows up to {}. Upgrade the provider.",
                     self.type_name(),
-                    self.schema.version
+                    self.schema().version
                 ),
             );
             return None;
@@ -358,8 +349,8 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
                 return None;
             }
         };
-        let upgraded = if version == self.schema.version {
-            match json::from_json(&raw, &self.ty) {
+        let upgraded = if version == self.schema().version {
+            match json::from_json(&raw, self.value_type()) {
                 Ok(value) => value,
                 Err(e) => {
                     diags.value_error("stored state", &e);
@@ -406,37 +397,29 @@ fn strip_timeouts(value: &Value) -> Value {
 /// A data source type with its schema.
 pub struct DataSourceRuntime<D> {
     source: Arc<dyn DataSource<D>>,
-    schema: Schema,
-    ty: Type,
+    typed: Typed,
+}
+
+impl<D: Send + Sync + 'static> Configurable for DataSourceRuntime<D> {
+    fn typed(&self) -> &Typed {
+        &self.typed
+    }
+
+    fn check(&self, config: &Value, diags: &mut Diagnostics) {
+        self.source.validate(config, diags);
+    }
 }
 
 impl<D: Send + Sync + 'static> DataSourceRuntime<D> {
     /// Drives `source`, keeping its configured arguments in what it reads.
     pub fn new(source: Arc<dyn DataSource<D>>) -> Self {
-        let schema = source.schema();
-        let ty = schema.value_type();
-        Self { source, schema, ty }
+        let typed = Typed::new(source.schema());
+        Self { source, typed }
     }
 
     /// The data source type name.
     pub fn type_name(&self) -> &'static str {
         self.source.type_name()
-    }
-
-    /// Its schema.
-    pub fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    /// The cty type of its whole object.
-    pub fn value_type(&self) -> &Type {
-        &self.ty
-    }
-
-    /// Per-attribute and data-source checks of a configuration.
-    pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        validate_config(&self.schema.block, config, diags);
-        self.source.validate(config, diags);
     }
 
     /// Reads the data. Configured arguments are kept as configured (Terraform requires it); the result must be
@@ -455,13 +438,13 @@ impl<D: Send + Sync + 'static> DataSourceRuntime<D> {
             }
             return Value::Null;
         };
-        for attribute in &self.schema.block.attributes {
+        for attribute in &self.schema().block.attributes {
             let configured = config.get(&attribute.name);
             if !attribute.computed || !configured.is_null() {
                 result.set_attr(attribute.name.clone(), configured.clone());
             }
         }
-        for nested in &self.schema.block.blocks {
+        for nested in &self.schema().block.blocks {
             if result.get(&nested.type_name).is_null() {
                 result.set_attr(
                     nested.type_name.clone(),
