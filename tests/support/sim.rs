@@ -94,6 +94,20 @@ impl TestSim {
             .collect()
     }
 
+    /// The frontend objects of the quickstart's configuration: all but those of "another team's configuration",
+    /// which `examples/quickstart/sim-fixture.json` holds to show that a destroy leaves them alone.
+    pub fn quickstart_frontends(&self) -> Vec<Value> {
+        self.frontends()
+            .into_iter()
+            .filter(|f| {
+                !f["displayName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("another team")
+            })
+            .collect()
+    }
+
     /// Calls the admin API: `path` is under `/_sim` (e.g. `/requests`, `/ovh/ipLoadbalancing`).
     #[track_caller]
     pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> HttpResponse {
