@@ -48,19 +48,9 @@ fn quickstart_workdir(sim: &TestSim) -> TfWorkdir {
     let tfvars = std::fs::read_to_string(quickstart().join("sim.tfvars")).expect("read sim.tfvars");
     workdir.write("terraform.tfvars", &tfvars);
 
-    let credential = sim
-        .fixture()
-        .credentials
-        .first()
-        .expect("the demo fixture has an application-key credential set");
-    workdir
-        .set_env("OVH_ENDPOINT", sim.base_url())
-        .set_env("OVH_APPLICATION_KEY", credential.application_key.as_str())
-        .set_env(
-            "OVH_APPLICATION_SECRET",
-            credential.application_secret.expose(),
-        )
-        .set_env("OVH_CONSUMER_KEY", credential.consumer_key.expose());
+    for (name, value) in sim.credential_env() {
+        workdir.set_env(name, value);
+    }
     workdir
 }
 

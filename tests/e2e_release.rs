@@ -607,17 +607,11 @@ fn release_installs_with_terraform_init() {
 
     // The quickstart, applied with the released provider against the released simulator's fixture format.
     let fixture = Fixture::from_file(repo().join("examples/quickstart/sim-fixture.json")).unwrap();
-    let credential = fixture.credentials[0].clone();
     let sim = TestSim::with_fixture(fixture);
     let mut workdir = mirror_workdir(&packed);
-    workdir
-        .set_env("OVH_ENDPOINT", sim.base_url())
-        .set_env("OVH_APPLICATION_KEY", credential.application_key.as_str())
-        .set_env(
-            "OVH_APPLICATION_SECRET",
-            credential.application_secret.expose(),
-        )
-        .set_env("OVH_CONSUMER_KEY", credential.consumer_key.expose());
+    for (name, value) in sim.credential_env() {
+        workdir.set_env(name, value);
+    }
     workdir.run_ok(&[
         "providers",
         "lock",

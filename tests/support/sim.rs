@@ -94,6 +94,28 @@ impl TestSim {
             .collect()
     }
 
+    /// The environment that points a provider at this simulator with its fixture's first credential set
+    /// (`OVH_ENDPOINT` and the `OVH_*` keys), as a user of the simulator sets it.
+    pub fn credential_env(&self) -> [(&'static str, String); 4] {
+        let credential = self
+            .fixture
+            .credentials
+            .first()
+            .expect("the fixture has an application-key credential set");
+        [
+            ("OVH_ENDPOINT", self.base_url().to_owned()),
+            ("OVH_APPLICATION_KEY", credential.application_key.clone()),
+            (
+                "OVH_APPLICATION_SECRET",
+                credential.application_secret.expose().to_owned(),
+            ),
+            (
+                "OVH_CONSUMER_KEY",
+                credential.consumer_key.expose().to_owned(),
+            ),
+        ]
+    }
+
     /// The frontend objects of the quickstart's configuration: all but those of "another team's configuration",
     /// which `examples/quickstart/sim-fixture.json` holds to show that a destroy leaves them alone.
     pub fn quickstart_frontends(&self) -> Vec<Value> {

@@ -189,39 +189,44 @@ fn api_object_to_state_per_protocol() {
     assert!(tcp.get("hsts").is_null());
 }
 
+/// `http_planned()` cut to `resource`'s attributes, as frontend 5 of `lb` once created.
+fn created_planned(resource: FrontendResource) -> Value {
+    let Type::Object(attributes) = resource.block().value_type() else {
+        panic!("a frontend's value type is an object")
+    };
+    Value::Object(
+        attributes
+            .keys()
+            .map(|k| (k.clone(), http_planned().get(k).clone()))
+            .collect(),
+    )
+    .with_attr("id", "lb/5".into())
+    .with_attr("frontend_id", 5_i64.into())
+}
+
+/// The state `resource` stores for frontend 5 of `lb` as the API returns it for `planned`, after `prior`
+/// (null: an import), with the framework's semantic reconciliation (it keeps the prior form of equal IPs).
+fn stored(resource: FrontendResource, planned: &Value, prior: &Value) -> Value {
+    let mut api = resource.api_from_state(planned);
+    api.frontend_id = Some(5);
+    let state = resource.state_from_api("lb", 5, &api, prior);
+    tfplugin5_runtime::framework::semantic::reconcile(&resource.block(), prior, state)
+}
+
 /// An import reads what a create stored: the same strings, so that whatever digests the resource (the quickstart's
 /// refresh `triggers`) sees no change after `terraform import` of a frontend that a configuration created.
 #[test]
 fn import_reads_the_strings_a_create_stored() {
     for protocol in ALL {
         let resource = FrontendResource::new(protocol);
-        let Type::Object(attributes) = resource.block().value_type() else {
-            panic!()
-        };
-        let planned = Value::Object(
-            attributes
-                .keys()
-                .map(|k| (k.clone(), http_planned().get(k).clone()))
-                .collect(),
-        )
-        .with_attr(
-            "dedicated_ipfo",
-            Value::set(["203.0.113.7", "198.51.100.0/24"]),
-        )
-        .with_attr("allowed_source", Value::set(["10.0.0.0/8", "192.0.2.1"]))
-        .with_attr("id", "lb/5".into())
-        .with_attr("frontend_id", 5_i64.into());
-        let mut api = resource.api_from_state(&planned);
-        api.frontend_id = Some(5);
-        let created = resource.state_from_api("lb", 5, &api, &planned);
-        let created =
-            tfplugin5_runtime::framework::semantic::reconcile(&resource.block(), &planned, created);
-        let imported = resource.state_from_api("lb", 5, &api, &Value::Null);
-        let imported = tfplugin5_runtime::framework::semantic::reconcile(
-            &resource.block(),
-            &Value::Null,
-            imported,
-        );
+        let planned = created_planned(resource)
+            .with_attr(
+                "dedicated_ipfo",
+                Value::set(["203.0.113.7", "198.51.100.0/24"]),
+            )
+            .with_attr("allowed_source", Value::set(["10.0.0.0/8", "192.0.2.1"]));
+        let created = stored(resource, &planned, &planned);
+        let imported = stored(resource, &planned, &Value::Null);
         assert_eq!(imported, created, "{protocol}");
     }
 }
@@ -230,25 +235,8 @@ fn import_reads_the_strings_a_create_stored() {
 fn round_trip_of_every_protocol_keeps_the_plan() {
     for protocol in ALL {
         let resource = FrontendResource::new(protocol);
-        let ty = resource.block().value_type();
-        let Type::Object(attributes) = ty else {
-            panic!()
-        };
-        let planned = Value::Object(
-            attributes
-                .keys()
-                .map(|k| (k.clone(), http_planned().get(k).clone()))
-                .collect(),
-        )
-        .with_attr("id", "lb/5".into())
-        .with_attr("frontend_id", 5_i64.into());
-        let mut api = resource.api_from_state(&planned);
-        api.frontend_id = Some(5);
-        let state = resource.state_from_api("lb", 5, &api, &planned);
-        // The framework keeps the planned form of IPs that are semantically equal.
-        let state =
-            tfplugin5_runtime::framework::semantic::reconcile(&resource.block(), &planned, state);
-        assert_eq!(state, planned, "{protocol}");
+        let planned = created_planned(resource);
+        assert_eq!(stored(resource, &planned, &planned), planned, "{protocol}");
     }
 }
 
