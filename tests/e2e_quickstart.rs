@@ -119,12 +119,7 @@ fn pending_changes(state: &Value) -> Vec<(String, u64)> {
 fn ours(state: &Value) -> Vec<&Value> {
     frontends(state)
         .into_iter()
-        .filter(|f| {
-            !f["object"]["displayName"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("another team")
-        })
+        .filter(|f| support::is_quickstart_frontend(&f["object"]))
         .collect()
 }
 

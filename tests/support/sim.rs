@@ -116,17 +116,11 @@ impl TestSim {
         ]
     }
 
-    /// The frontend objects of the quickstart's configuration: all but those of "another team's configuration",
-    /// which `examples/quickstart/sim-fixture.json` holds to show that a destroy leaves them alone.
+    /// The frontend objects of the quickstart's configuration (see [`is_quickstart_frontend`]).
     pub fn quickstart_frontends(&self) -> Vec<Value> {
         self.frontends()
             .into_iter()
-            .filter(|f| {
-                !f["displayName"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("another team")
-            })
+            .filter(is_quickstart_frontend)
             .collect()
     }
 
@@ -227,4 +221,13 @@ pub fn with_provider(provider: &str, body: &str) -> String {
 /// A whole configuration against `sim` with application-key credentials, then `body`.
 pub fn tf_config(sim: &TestSim, body: &str) -> String {
     with_provider(&provider_block(sim), body)
+}
+
+/// Whether a frontend object belongs to the quickstart's configuration: all but those of "another team's
+/// configuration", which `examples/quickstart/sim-fixture.json` holds to show that a destroy leaves them alone.
+pub fn is_quickstart_frontend(object: &Value) -> bool {
+    !object["displayName"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("another team")
 }
