@@ -165,7 +165,8 @@ fn sum(parts: &[Vec<(&'static str, usize)>]) -> Vec<(&'static str, usize)> {
 
 /// What each provider process that Terraform configures calls before any work: `GET /auth/details`, the credential
 /// check of Configure (src/provider/config.rs), and the `GET /auth/time` its signature needs (the clock delta is
-/// fetched once per process, lazily, and shared by every later call). Before the check, a process that signed no
+/// fetched once per process and shared by every later call; the check does not wait for it, and is sent again
+/// only when the local clock turns out to be off: `ovh_client::Client::check_credentials`). Before the check, a process that signed no
 /// call made neither, so these counts went up by the check: +1 `GET /auth/details` per configured process, and +1
 /// `GET /auth/time` for the plan of a create, which made no call at all before (issue 12: wrong credentials must
 /// fail that plan, not the apply after it).

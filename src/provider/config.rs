@@ -10,7 +10,8 @@
 //! the provider once per process, and only in processes that use it (plan, apply, import, refresh; never schema or
 //! `validate`), and a provider block holding values unknown until apply is deferred by the plugin runtime without
 //! calling us. So the check costs one `GET /auth/details` per configured process (plus the `GET /auth/time` that
-//! signing needs, which such a process usually makes anyway) and nothing elsewhere; Terraform configures the
+//! signing needs, which such a process usually makes anyway, sent at the same time: one round trip in all) and
+//! nothing elsewhere; Terraform configures the
 //! provider in some processes that then call nothing (the apply phase of a refresh-only apply, the destroy plan),
 //! which pay it too: the price of failing early (BENCHMARKS.md "API economy").
 
@@ -139,7 +140,8 @@ pub async fn build_client(
 }
 
 /// Checks that the API accepts the credentials, with one `GET /auth/details` (plus the `GET /auth/time` that the
-/// first signed call of a process makes anyway). On failure, reports what OVH answered, which credentials were used
+/// first signed call of a process makes anyway, sent at the same time: `ovh_client::Client::check_credentials`, so
+/// the check costs one round trip). On failure, reports what OVH answered, which credentials were used
 /// and where each setting came from (`sources`, run off the runtime thread as it reads files), and a hint for the
 /// error; returns whether the credentials work.
 pub async fn check_credentials(

@@ -99,15 +99,32 @@ pub(crate) async fn deploy(
         })?;
     let client = &data.client;
     let sn = target.service_name.as_str();
+    let read_snapshot = || {
+        call_while(
+            ctx,
+            "reading its configuration",
+            deploy_check::snapshot(client, sn, &data.written_frontends),
+        )
+    };
     let mut conditions_checked = false;
+    // When this process changed the LB, something is almost surely pending: each look at what is pending, until the
+    // conditions are checked, also reads what they need, at once, saving the check's round trips after it.
+    // Otherwise (an action run on its own, a destroy that deleted nothing here) the check waits to be needed.
+    let changed_here = data.written_frontends.wrote_to(sn) || !data.deletions.of(sn).is_empty();
     loop {
-        let (changes, running) = pending_and_running(ctx, sn).await?;
+        let ((changes, running), snapshot) = if changed_here && !conditions_checked {
+            let (state, snapshot) = tokio::join!(pending_and_running(ctx, sn), read_snapshot());
+            (state?, Some(snapshot))
+        } else {
+            (pending_and_running(ctx, sn).await?, None)
+        };
         let pending = target.count(&changes);
         if pending == 0 {
             watch(format!("{lb}: nothing to deploy"));
             return Ok(0);
         }
-        // A refresh started elsewhere may deploy these very changes: wait for it, then look again.
+        // A refresh started elsewhere may deploy these very changes: wait for it, then look again (and read the
+        // configuration again, which may have changed meanwhile).
         if !running.is_empty() {
             watch(format!(
                 "{lb}: {pending} change(s) pending; waiting for the running refresh task(s) {}",
@@ -121,12 +138,10 @@ pub(crate) async fn deploy(
             watch(format!(
                 "{lb}: {pending} change(s) pending; checking OVH's deploy conditions"
             ));
-            let snapshot = call_while(
-                ctx,
-                "reading its configuration",
-                deploy_check::snapshot(client, sn, &data.written_frontends),
-            )
-            .await?;
+            let snapshot = match snapshot {
+                Some(snapshot) => snapshot?,
+                None => read_snapshot().await?,
+            };
             let problems = deploy_check::problems(&snapshot);
             if !problems.is_empty() {
                 return Err(Failure::Conditions(problems));

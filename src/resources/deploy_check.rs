@@ -213,18 +213,22 @@ pub fn problems(lb: &LbSnapshot) -> Vec<DeployProblem> {
 /// Independent calls run concurrently, so that the check costs two round trips (three when a frontend needs its
 /// routes looked up) plus the object reads (at [`CONCURRENT_READS`] a time per kind) rather than one round trip
 /// per call: with OVH's latency the sequential version made the check the longest step of a deploy (BENCHMARKS.md
-/// "Latency").
+/// "Latency"). The farms that trusted frontends name are read together with the lists, before the lists say
+/// which farms exist (a farm deleted meanwhile answers 404 and is dropped, one no longer listed is ignored): when
+/// every farm is named by a frontend this process wrote, as in a configuration that creates its frontends, the
+/// check is one round trip.
 pub async fn snapshot(
     client: &Client,
     service_name: &str,
     written: &WrittenFrontends,
 ) -> Result<LbSnapshot, Error> {
     let [first, second, third] = Protocol::ALL;
-    let (lb, first, second, third) = tokio::try_join!(
+    let (lb, first, second, third, early_farms) = tokio::try_join!(
         client.get_load_balancer(service_name),
         list_ids(client, service_name, first),
         list_ids(client, service_name, second),
         list_ids(client, service_name, third),
+        read_farms(client, service_name, written.default_farms(service_name)),
     )?;
     let vrack_name = lb.vrack_name.filter(|name| !name.is_empty());
     let (mut farm_ids, mut frontend_ids) = (Vec::new(), Vec::new());
@@ -245,19 +249,16 @@ pub async fn snapshot(
             None => Ok(Vec::new()),
         }
     };
-    let farms = read_all(
-        client,
-        service_name,
-        farm_ids,
-        |client, sn, (protocol, farm_id)| async move {
-            let farm = client.get_farm(&sn, protocol, farm_id).await?;
-            Ok(FarmFacts {
-                protocol,
-                farm_id,
-                vrack_network_id: farm.vrack_network_id,
-            })
-        },
-    );
+    let mut early_farms: HashMap<(Protocol, i64), FarmFacts> = early_farms
+        .into_iter()
+        .map(|facts| ((facts.protocol, facts.farm_id), facts))
+        .collect();
+    let unread_farms = farm_ids
+        .iter()
+        .filter(|key| !early_farms.contains_key(key))
+        .copied()
+        .collect();
+    let farms = read_farms(client, service_name, unread_farms);
     let frontends = read_all(
         client,
         service_name,
@@ -284,6 +285,14 @@ pub async fn snapshot(
     let frontends = frontend_ids
         .iter()
         .filter_map(|key| trusted.remove(key).or_else(|| read.remove(key)))
+        .collect();
+    let mut farms: HashMap<(Protocol, i64), FarmFacts> = farms
+        .into_iter()
+        .map(|facts| ((facts.protocol, facts.farm_id), facts))
+        .collect();
+    let farms = farm_ids
+        .iter()
+        .filter_map(|key| early_farms.remove(key).or_else(|| farms.remove(key)))
         .collect();
 
     Ok(LbSnapshot {
@@ -320,6 +329,28 @@ fn trusted_frontends(
         }
     }
     found
+}
+
+/// What the check needs of the farms `keys` of `service_name` (a farm deleted since it was named is dropped).
+async fn read_farms(
+    client: &Client,
+    service_name: &str,
+    keys: Vec<(Protocol, i64)>,
+) -> Result<Vec<FarmFacts>, Error> {
+    read_all(
+        client,
+        service_name,
+        keys,
+        |client, sn, (protocol, farm_id)| async move {
+            let farm = client.get_farm(&sn, protocol, farm_id).await?;
+            Ok(FarmFacts {
+                protocol,
+                farm_id,
+                vrack_network_id: farm.vrack_network_id,
+            })
+        },
+    )
+    .await
 }
 
 /// The farm and frontend ids of `protocol` on `service_name`, each tagged with the protocol.

@@ -314,28 +314,19 @@ async fn is_attached<T>(
     Ok(listed.iter().any(|ip| same_ip(ip, &target.ip)))
 }
 
-/// Routes the IP to the LB: adopts it if it is already there, else moves it and waits, then checks the LB lists it.
+/// Routes the IP to the LB: adopts it if it is already there, else moves it and waits for the move's task. A task
+/// done is OVH's word that the IP is routed: it is not read back (one round trip less before the frontends that
+/// use the IP); a move made elsewhere afterwards is drift, which the next Read finds like any other.
 async fn attach<T>(ctx: &Ctx<T>, client: &Client, target: &IpRoute) -> Result<(), Diagnostic> {
     let goal = Goal::Attach;
-    let check = |e: CallError| e.to_diagnostic(goal.failure(target));
-    if is_attached(ctx, client, target).await.map_err(check)? {
+    if is_attached(ctx, client, target)
+        .await
+        .map_err(|e| e.to_diagnostic(goal.failure(target)))?
+    {
         tracing::debug!(ip = %target.api_ip(), service_name = %target.service_name, "failover IP already routed; adopting it");
         return Ok(());
     }
-    run_ip_task(ctx, client, target, goal).await?;
-    if is_attached(ctx, client, target).await.map_err(check)? {
-        Ok(())
-    } else {
-        Err(Diagnostic::error(
-            goal.failure(target),
-            format!(
-                "The move task of {} ended as done, but GET /ipLoadbalancing/{}/failover does not list the IP. It \
-                 may have been moved again in the meantime; check the IP's routing and apply again.",
-                target.api_ip(),
-                target.service_name
-            ),
-        ))
-    }
+    run_ip_task(ctx, client, target, goal).await
 }
 
 /// Parks the IP if it is still routed to the LB; an IP routed elsewhere or an LB gone is left alone.

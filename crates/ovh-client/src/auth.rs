@@ -11,7 +11,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::client::{Body, Client, Request, decode};
+use crate::client::{Body, Client, Clock, Request, decode};
 use crate::config::Auth;
 use crate::error::Error;
 use crate::secret::Secret;
@@ -56,14 +56,14 @@ impl Authenticator {
         self.auth.method_name()
     }
 
-    /// The headers that authenticate one request of `method` to `url` with `body`.
+    /// The headers that authenticate `request`, whose body is `body`.
     pub(crate) async fn headers(
         &self,
         client: &Client,
-        method: &Method,
-        url: &str,
+        request: &Request,
         body: &[u8],
     ) -> Result<HeaderMap, Error> {
+        let (method, url) = (&request.method, request.url.as_str());
         let mut headers = HeaderMap::new();
         match &self.auth {
             Auth::Application {
@@ -76,7 +76,10 @@ impl Authenticator {
                 let Some(consumer_key) = consumer_key else {
                     return Ok(headers);
                 };
-                let delta = self.time_delta(client).await?;
+                let delta = match request.clock {
+                    Clock::Server => self.time_delta(client).await?,
+                    Clock::Local => 0,
+                };
                 let timestamp = unix_now() - delta;
                 let signature = sign(
                     application_secret.expose(),
@@ -123,7 +126,19 @@ impl Authenticator {
         }
     }
 
-    async fn time_delta(&self, client: &Client) -> Result<i64, Error> {
+    /// Whether requests are signed with a server time this client does not know yet.
+    pub(crate) fn awaits_server_time(&self) -> bool {
+        matches!(
+            &self.auth,
+            Auth::Application {
+                consumer_key: Some(_),
+                ..
+            }
+        ) && !self.time_delta.initialized()
+    }
+
+    /// `local clock - server clock`, in seconds, from one `GET /auth/time` per client.
+    pub(crate) async fn time_delta(&self, client: &Client) -> Result<i64, Error> {
         self.time_delta
             .get_or_try_init(|| fetch_time_delta(client))
             .await
@@ -222,6 +237,7 @@ fn fetch_token<'a>(
             url,
             body: Some(body),
             authenticated: false,
+            clock: Clock::Server,
         };
         let route = request.route();
         let response = client.execute(&request).await?;

@@ -113,6 +113,19 @@ pub(crate) struct Request {
     pub(crate) body: Option<Body>,
     /// Whether to add the configured credentials (false for `/auth/time` and the OAuth2 token request).
     pub(crate) authenticated: bool,
+    /// Which clock v1 signing stamps the request with.
+    pub(crate) clock: Clock,
+}
+
+/// The clock a v1 signature's timestamp comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Clock {
+    /// The server's: the local clock corrected by the delta from `GET /auth/time` (fetched first if needed).
+    #[default]
+    Server,
+    /// The local clock as it is, without waiting for `GET /auth/time`: only for a request whose answer is
+    /// trusted once that delta is known to be (nearly) zero, see [`Client::check_credentials`].
+    Local,
 }
 
 impl Request {
@@ -205,6 +218,10 @@ impl Client {
         &self.inner.base_url
     }
 
+    pub(crate) fn authenticator(&self) -> &Authenticator {
+        &self.inner.auth
+    }
+
     pub(crate) fn options(&self) -> &ClientOptions {
         &self.inner.options
     }
@@ -231,6 +248,7 @@ impl Client {
             url: self.url(path, query)?,
             body,
             authenticated: true,
+            clock: Clock::Server,
         })
     }
 
@@ -338,7 +356,7 @@ impl Client {
             let headers = self
                 .inner
                 .auth
-                .headers(self, &request.method, request.url.as_str(), body)
+                .headers(self, request, body)
                 .await
                 // A failed server-time or token request: this one was not sent, whatever happened to that one.
                 .map_err(|e| (e.before_sending(), Failure::Final))?;

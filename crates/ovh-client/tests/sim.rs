@@ -532,6 +532,44 @@ async fn server_clock_offset_is_compensated() {
     })
     .await;
     client(&sim).check_credentials().await.unwrap();
+    // The check went out at once with the local clock, was refused as stale, and was sent again with the server's.
+    assert_eq!(count(&sim, "GET", "/auth/details"), 2);
+    assert_eq!(count(&sim, "GET", "/auth/time"), 1);
+    // A wrong secret is still reported as the API words it, from the check stamped with the server time.
+    let wrong = Client::new(app_config(&sim.base_url(), "WRONG"), fast_options()).unwrap();
+    let error = wrong.check_credentials().await.unwrap_err();
+    assert!(error.to_string().contains("INVALID_SIGNATURE"), "{error}");
+    assert_eq!(count(&sim, "GET", "/auth/details"), 4);
+}
+
+#[tokio::test]
+async fn the_credential_check_does_not_wait_for_the_server_time() {
+    // One second per call: sending the check after GET /auth/time would take two.
+    let sim = sim_with(SimConfig {
+        latency: Duration::from_secs(1),
+        ..base_config()
+    })
+    .await;
+    let c = client(&sim);
+    let started = Instant::now();
+    c.check_credentials().await.unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1800), "took {took:?}");
+    assert_eq!(
+        count(&sim, "GET", "/auth/details"),
+        1,
+        "the clock is in step: sent once"
+    );
+    assert_eq!(count(&sim, "GET", "/auth/time"), 1);
+    // Once the server time is known, later checks are stamped with it directly.
+    c.check_credentials().await.unwrap();
+    assert_eq!(count(&sim, "GET", "/auth/details"), 2);
+    assert_eq!(count(&sim, "GET", "/auth/time"), 1);
+    // A wrong secret with a clock in step: the early answer stands, the refusal is not sent again.
+    let wrong = Client::new(app_config(&sim.base_url(), "WRONG"), fast_options()).unwrap();
+    let error = wrong.check_credentials().await.unwrap_err();
+    assert!(error.to_string().contains("INVALID_SIGNATURE"), "{error}");
+    assert_eq!(count(&sim, "GET", "/auth/details"), 3);
 }
 
 #[tokio::test]

@@ -276,6 +276,40 @@ pub(crate) mod against_the_simulator {
         );
     }
 
+    /// After this process changed the LB, the first look at what is pending also reads what the deploy conditions
+    /// need, at once: with 1 s added to the pending changes and to the LB's read (the check's first call), the
+    /// deploy takes a little over 1 s; checking after the pending changes took 2 s.
+    #[tokio::test]
+    async fn after_a_change_here_the_check_shares_the_first_round_trip() {
+        let sim = sim(Duration::from_millis(50)).await;
+        let data = data(&sim);
+        let written = data
+            .client
+            .get_frontend(LB, ovh_client::Protocol::Tcp, 100)
+            .await
+            .unwrap();
+        data.written_frontends
+            .created(LB, ovh_client::Protocol::Tcp, &written);
+        let slow = |path: &str| -> ovh_api_sim::FaultRule {
+            serde_json::from_value(
+                json!({"method": "GET", "path": path, "kind": "latency", "ms": 1000, "times": 1}),
+            )
+            .unwrap()
+        };
+        sim.add_faults(vec![
+            slow("/ipLoadbalancing/*/pendingChanges"),
+            slow(&format!("/ipLoadbalancing/{LB}")),
+        ])
+        .unwrap();
+        let ctx = Ctx::new(&data, CancellationToken::new())
+            .with_timeout(Duration::from_secs(20), "timeouts.create");
+        let started = Instant::now();
+        assert_eq!(deploy(&ctx, &target(), &log_steps).await.unwrap(), 0);
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_millis(1800), "{elapsed:?}");
+        assert_eq!(refreshes(&sim), vec![Some(200)]);
+    }
+
     /// The first pending-changes read and the two lists of running refreshes are made at once: with 1 s
     /// added to each of them, a deploy takes a little over 1 s (plus a fast rest: check, POST, two polls
     /// 200 ms apart, last read); any two of them one after the other would take 2 s.
