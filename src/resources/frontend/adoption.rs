@@ -9,7 +9,7 @@
 //!
 //! "New" is decided by the process's [`super::ledger`], not by a list before each POST (one extra round trip per
 //! create, +100 calls for 100 frontends): the first create of the process on an (LB, protocol) lists every frontend
-//! id once, and every id a create of the process gets back or adopts is added. So:
+//! id once, at the same time as its POST, and every id a create of the process gets back or adopts is added. So:
 //! - siblings (other resources of the same apply, even with the same port, zone and fields) are never adopted: a
 //!   POST that answered added its id; one whose answer is still on its way when a recovery lists is waited for
 //!   before candidates are picked; two lost answers for identical frontends are the ambiguity error;
@@ -20,7 +20,13 @@
 //!   if it did we report an ambiguity. The list-before-POST design had the same hole for one round trip; here it is
 //!   open for the apply. Accepted: it needs a lost answer and, meanwhile, a second manager creating an identical
 //!   frontend on the same LB, which is a conflict of ownership no API call can resolve; the state then tracks a
-//!   frontend that is exactly what the configuration describes.
+//!   frontend that is exactly what the configuration describes;
+//! - for the POSTs sent before the snapshot's list was answered (the first ones of the process), the snapshot cannot
+//!   tell their own frontend from one that existed before (the API may have handled the POST first), so its ids
+//!   stay candidates for their recovery: an identical frontend that existed before the apply is then told wrong in
+//!   the same way. The price of not waiting one round trip for the list before the first POSTs.
+
+use std::sync::PoisonError;
 
 use ovh_client::{Frontend as ApiFrontend, FrontendFilter, Protocol};
 
@@ -130,13 +136,15 @@ pub(super) async fn create(
     let client = &ctx.data.client;
     let ledger = ctx.data.frontends.get(service_name, protocol);
     let every = FrontendFilter::default();
-    ledger
-        .ensure_snapshot(|| call(ctx, client.list_frontends(service_name, protocol, &every)))
-        .await
-        .map_err(CreateFailure::Call)?;
+    let snapshot = || {
+        ledger.ensure_snapshot(|| call(ctx, client.list_frontends(service_name, protocol, &every)))
+    };
+    // The ticket of the last POST sent, for the lookup after its answer was lost.
+    let last_ticket = std::sync::Mutex::new(0);
     let send = || async {
         // Held while the POST is in flight; a lost answer drops it before the lookup starts.
         let ticket = ledger.start_post();
+        *last_ticket.lock().unwrap_or_else(PoisonError::into_inner) = ticket.number();
         let created = call(ctx, client.create_frontend(service_name, protocol, body)).await?;
         ticket.created(created.frontend_id);
         // Only an answered POST: a frontend adopted after a lost answer is not trusted by the deploy check.
@@ -146,7 +154,10 @@ pub(super) async fn create(
         Ok::<_, CallError>(created)
     };
     let look = || async {
-        let found = new_matching(ctx, &ledger, protocol, service_name, body)
+        // The snapshot says which frontends are not ours: wait for it (taken, or being taken by this create).
+        snapshot().await.map_err(Lookup::Call)?;
+        let ticket = *last_ticket.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = new_matching(ctx, &ledger, protocol, service_name, body, ticket)
             .await
             .map_err(Lookup::Call)?;
         match ledger.adopt_single(found) {
@@ -158,29 +169,35 @@ pub(super) async fn create(
             Err(several) => Err(Lookup::Ambiguous(several)),
         }
     };
-    recovery::post(ctx, "frontend creation", CONFLICT, send, look)
-        .await
-        .map_err(|failure| match failure {
-            PostFailure::Post(error) => CreateFailure::Call(error),
-            PostFailure::Unaccounted(post) => CreateFailure::Unaccounted { post },
-            PostFailure::Lookup {
-                post,
-                lookup: Lookup::Call(lookup),
-            } => CreateFailure::Unverified { post, lookup },
-            PostFailure::Lookup {
-                post,
-                lookup: Lookup::Ambiguous(ids),
-            } => CreateFailure::Ambiguous { post, ids },
-        })
+    // The first create takes the snapshot at the same time as its POST: the lookup, if any, waits for it. A failed
+    // snapshot fails only a create that needs it; the next create tries again.
+    let (_, posted) = tokio::join!(
+        snapshot(),
+        recovery::post(ctx, "frontend creation", CONFLICT, send, look)
+    );
+    posted.map_err(|failure| match failure {
+        PostFailure::Post(error) => CreateFailure::Call(error),
+        PostFailure::Unaccounted(post) => CreateFailure::Unaccounted { post },
+        PostFailure::Lookup {
+            post,
+            lookup: Lookup::Call(lookup),
+        } => CreateFailure::Unverified { post, lookup },
+        PostFailure::Lookup {
+            post,
+            lookup: Lookup::Ambiguous(ids),
+        } => CreateFailure::Ambiguous { post, ids },
+    })
 }
 
-/// The frontends on the planned port and zone that are not known to the ledger and are what `body` asked for.
+/// The frontends on the planned port and zone that the ledger does not rule out for the POST of `ticket` and that
+/// are what `body` asked for.
 async fn new_matching(
     ctx: &Ctx<&ProviderData>,
     ledger: &Ledger,
     protocol: Protocol,
     service_name: &str,
     body: &ApiFrontend,
+    ticket: u64,
 ) -> Result<Vec<(i64, ApiFrontend)>, CallError> {
     let client = &ctx.data.client;
     let filter = FrontendFilter {
@@ -195,7 +212,7 @@ async fn new_matching(
         .await
         .map_err(CallError::Interrupted)?;
     let mut found = Vec::new();
-    for id in ledger.unknown(listed) {
+    for id in ledger.unknown(listed, ticket) {
         match call(ctx, client.get_frontend(service_name, protocol, id)).await {
             Ok(mut frontend) if is_what_was_asked(&frontend, body) => {
                 frontend.frontend_id = Some(id);
@@ -499,6 +516,45 @@ mod tests {
                 "{:#?}",
                 again.requests()
             );
+        }
+
+        fn slow(method: &str, ms: u64) -> ovh_api_sim::FaultRule {
+            serde_json::from_value(
+                json!({"method": method, "path": POST_UDP, "kind": "latency", "ms": ms,
+                                          "times": 1}),
+            )
+            .unwrap()
+        }
+
+        /// The first create's snapshot and POST share one round trip: with 1 s added to each, the create takes a
+        /// little over 1 s, where listing before the POST took 2 s.
+        #[tokio::test]
+        async fn the_first_post_does_not_wait_for_the_snapshot() {
+            let (sim, data) = sim().await;
+            sim.add_faults(vec![slow("GET", 1000), slow("POST", 1000)])
+                .unwrap();
+            let started = tokio::time::Instant::now();
+            create_one(&data).await;
+            let elapsed = started.elapsed();
+            assert!(elapsed < Duration::from_millis(1800), "{elapsed:?}");
+            assert_eq!(outcome(&sim).0, 1);
+        }
+
+        /// The API handles the first POST before the snapshot's list (slowed down here), and the POST's answer is
+        /// lost: the snapshot lists the POST's own frontend, which is adopted all the same, not created twice.
+        #[tokio::test]
+        async fn a_lost_first_answer_whose_frontend_the_snapshot_listed_is_adopted() {
+            let (sim, data) = sim().await;
+            sim.add_faults(vec![slow("GET", 300), drop_post(true)])
+                .unwrap();
+            let id = create_one(&data).await;
+            assert_eq!(outcome(&sim), (1, vec![id]), "{:#?}", sim.requests());
+            let snapshot = sim
+                .requests()
+                .into_iter()
+                .find(|r| r.method == "GET" && r.query.is_none())
+                .expect("the snapshot's list");
+            assert_eq!(snapshot.status, Some(200));
         }
 
         #[tokio::test]

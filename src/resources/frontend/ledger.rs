@@ -2,8 +2,12 @@
 //! the bookkeeping that lets [`super::adoption`] tell the frontend a lost POST created from every other one
 //! without listing the LB before each POST.
 //!
-//! Per (LB, protocol), the first create of the process lists every frontend id once (the snapshot); every id a
-//! POST of the process gets back, or that a recovery adopts, is added. The ids in that set are never adopted.
+//! Per (LB, protocol), the first create of the process lists every frontend id once (the snapshot), at the same
+//! time as its POST rather than before it (one round trip less); every id a POST of the process gets back, or that
+//! a recovery adopts, is known. Known ids are never adopted, and neither are the snapshot's, except by the recovery
+//! of a POST that was sent before the snapshot's answer came: the API may have handled that POST before the list,
+//! so its own frontend may be among the snapshot's ids (one that existed before, identical in every field, is then
+//! a candidate too: an ambiguity, or, if our POST did nothing, an adoption of what the configuration describes).
 //! POSTs in flight hold a [`PostTicket`]: a recovery that lists the frontends waits for the POSTs that were in
 //! flight when its list was answered, so that a sibling's frontend (created by a POST the API already handled but
 //! whose answer was not read yet) is known before candidates are picked.
@@ -45,8 +49,12 @@ pub(super) struct Ledger {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Frontend ids that existed at the snapshot, or that a create of this process got back or adopted.
+    /// Frontend ids that a create of this process got back or adopted.
     known: BTreeSet<i64>,
+    /// Frontend ids listed by the snapshot.
+    snapshot: BTreeSet<i64>,
+    /// The first ticket given after the snapshot was answered: the POSTs of earlier tickets may be in it.
+    after_snapshot: u64,
     /// Tickets of the POSTs sent and not answered yet.
     in_flight: BTreeSet<u64>,
     next_ticket: u64,
@@ -68,8 +76,8 @@ impl Ledger {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes the snapshot with `list` unless it was taken: concurrent first creates share one call, and a
-    /// failed one is tried again by the next create.
+    /// Takes the snapshot with `list` unless it was taken: concurrent first creates share one call, a failed one
+    /// is tried again by the next create, and a recovery waits for one in progress.
     pub(super) async fn ensure_snapshot<E, F, Fut>(&self, list: F) -> Result<(), E>
     where
         F: FnOnce() -> Fut,
@@ -78,7 +86,9 @@ impl Ledger {
         self.snapshot
             .get_or_try_init(|| async {
                 let ids = list().await?;
-                self.state().known.extend(ids);
+                let mut state = self.state();
+                state.snapshot.extend(ids);
+                state.after_snapshot = state.next_ticket;
                 Ok(())
             })
             .await
@@ -114,11 +124,14 @@ impl Ledger {
         }
     }
 
-    /// `ids` without the known ones.
-    pub(super) fn unknown(&self, ids: Vec<i64>) -> Vec<i64> {
+    /// `ids` without those the recovery of the POST of `ticket` must not adopt: the known ones, and the snapshot's
+    /// unless that POST was sent before the snapshot's answer came. Call it once the snapshot is taken.
+    pub(super) fn unknown(&self, ids: Vec<i64>, ticket: u64) -> Vec<i64> {
         let state = self.state();
+        let snapshot_excludes = ticket >= state.after_snapshot;
         ids.into_iter()
             .filter(|id| !state.known.contains(id))
+            .filter(|id| !(snapshot_excludes && state.snapshot.contains(id)))
             .collect()
     }
 
@@ -148,6 +161,11 @@ pub(super) struct PostTicket {
 }
 
 impl PostTicket {
+    /// The ticket's number, for [`Ledger::unknown`].
+    pub(super) fn number(&self) -> u64 {
+        self.ticket
+    }
+
     /// Ends the ticket of a POST that answered with frontend `id`, which becomes known.
     pub(super) fn created(self, id: Option<i64>) {
         if let Some(id) = id {
@@ -186,11 +204,15 @@ mod tests {
             .ensure_snapshot(|| async { Err("called again") })
             .await
             .unwrap();
-        assert_eq!(again.unknown(vec![1, 2, 3]), vec![3]);
+        let after = again.start_post();
+        assert_eq!(again.unknown(vec![1, 2, 3], after.number()), vec![3]);
         // Another protocol or LB has its own.
-        assert_eq!(ledgers.get("lb", Protocol::Tcp).unknown(vec![1]), vec![1]);
         assert_eq!(
-            ledgers.get("lb-2", Protocol::Http).unknown(vec![1]),
+            ledgers.get("lb", Protocol::Tcp).unknown(vec![1], 0),
+            vec![1]
+        );
+        assert_eq!(
+            ledgers.get("lb-2", Protocol::Http).unknown(vec![1], 0),
             vec![1]
         );
     }
@@ -219,8 +241,25 @@ mod tests {
             .await
             .expect("settled once the sibling answered");
         // The sibling's frontend is no candidate; the lost POST's one is.
-        assert_eq!(ledger.unknown(vec![7, 8]), vec![8]);
+        assert_eq!(ledger.unknown(vec![7, 8], later.number()), vec![8]);
         drop(later);
+    }
+
+    #[tokio::test]
+    async fn the_snapshot_is_a_candidate_only_for_posts_sent_before_its_answer() {
+        let ledger = Arc::new(Ledger::default());
+        // Sent with the snapshot's list: the API may have handled it first, so its frontend (5) may be listed.
+        let early = ledger.start_post();
+        ledger
+            .ensure_snapshot(|| async { Ok::<_, ()>(vec![4, 5]) })
+            .await
+            .unwrap();
+        let late = ledger.start_post();
+        assert_eq!(ledger.unknown(vec![4, 5, 6], early.number()), vec![4, 5, 6]);
+        assert_eq!(ledger.unknown(vec![4, 5, 6], late.number()), vec![6]);
+        // An adopted or answered id is known to every recovery.
+        assert_eq!(ledger.adopt_single(vec![(5, 'x')]), Ok('x'));
+        assert_eq!(ledger.unknown(vec![4, 5, 6], early.number()), vec![4, 6]);
     }
 
     #[test]
