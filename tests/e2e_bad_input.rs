@@ -481,9 +481,7 @@ fn assert_plan_fails_with(
     let output = workdir.plan();
     assert!(!output.success(), "{what}: plan should fail:\n{output}");
     assert_no_crash(&output);
-    let all = output.combined();
-    // Terraform wraps long lines: compare with whitespace collapsed.
-    let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = output.flat();
     for fragment in fragments {
         assert!(
             flat.contains(fragment),

@@ -95,25 +95,14 @@ fn destroying_the_last_frontend_warns_naming_the_rule_and_what_stays_live() {
     workdir.write("main.tf", &config(&sim, &[("only", "8443")]));
     workdir.apply();
     let destroyed = workdir.destroy();
-    let text = destroyed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
     for expected in [
         "Warning: Not deployed after destroy: loadbalancer-0123abcd",
         "no frontend",
         "What this run deleted stays live on it until a deploy: http 8443 only (all) #1",
+        "Destroy complete! Resources: 3 destroyed.",
     ] {
-        assert!(
-            text.contains(expected),
-            "{expected:?} missing:\n{destroyed}"
-        );
+        destroyed.assert_mentions(expected);
     }
-    assert!(
-        text.contains("Destroy complete! Resources: 3 destroyed."),
-        "{destroyed}"
-    );
     assert_ne!(
         pending(&sim),
         json!({}),
@@ -255,18 +244,10 @@ fn the_action_fails_naming_the_condition_or_the_task() {
     workdir.write("main.tf", &tf_config(&sim, ACTION));
     // A frontend that sends traffic nowhere: OVH would refuse to deploy it.
     change_behind_terraforms_back(&sim, "9000", json!({}));
-    let refused = invoke(&workdir);
-    refused.assert_failure();
-    let text = refused
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        text.contains("Cannot deploy loadbalancer-0123abcd")
-            && text.contains("has no route, no redirect_location and no default_farm_id"),
-        "{refused}"
-    );
+    invoke(&workdir)
+        .assert_failure()
+        .assert_mentions("Cannot deploy loadbalancer-0123abcd")
+        .assert_mentions("has no route, no redirect_location and no default_farm_id");
 
     // A valid configuration whose refresh task fails.
     for frontend in sim.frontends() {
@@ -287,18 +268,10 @@ fn the_action_fails_naming_the_condition_or_the_task() {
                       "status": "error", "comment": "the platform is out of order", "times": 1}]),
         ),
     );
-    let failed = invoke(&workdir);
-    failed.assert_failure();
-    let text = failed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        text.contains("Deploying loadbalancer-0123abcd failed")
-            && text.contains("the platform is out of order"),
-        "{failed}"
-    );
+    invoke(&workdir)
+        .assert_failure()
+        .assert_mentions("Deploying loadbalancer-0123abcd failed")
+        .assert_mentions("the platform is out of order");
 }
 
 #[test]

@@ -16,7 +16,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
-use support::{AK, AS, CK, LB, TestSim, TfWorkdir, tf_config};
+use support::{AK, AS, CK, LB, TestSim, TfWorkdir, routed_ips, tf_config};
 
 /// The failover IPs of the configuration: one shared, one per dedicated frontend.
 const IPS: [&str; 3] = ["203.0.113.7/32", "203.0.113.8/32", "203.0.113.9/32"];
@@ -270,13 +270,7 @@ impl Tally {
             }
         }
         let double_moves = moves.values().map(|n| n.saturating_sub(1)).sum();
-        let routed: BTreeSet<String> = api["failover_ips"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|ip| ip["routed_to"] == LB)
-            .filter_map(|ip| ip["ip"].as_str().map(str::to_owned))
-            .collect();
+        let routed = routed_ips(&api);
 
         let state = workdir.state_json();
         let resources = state["values"]["root_module"]["resources"]

@@ -136,12 +136,6 @@ fn assert_requests_valid(sim: &TestSim) {
     }
 }
 
-#[track_caller]
-fn assert_no_changes(workdir: &TfWorkdir) {
-    let plan = workdir.plan_detailed_exitcode();
-    assert_eq!(plan.code, Some(0), "expected no changes:\n{plan}");
-}
-
 /// Create, no-op plan, in-place update, drift in both directions, replacement on `service_name` change, destroy;
 /// three frontends sharing failover IPs, given in both bare and CIDR form.
 #[test]
@@ -200,7 +194,7 @@ fn lifecycle_of_the_three_protocols() {
             json!([IP_A])
         );
     }
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after create");
 
     // 2. Update in place: ports, display_name cleared, dedicated_ipfo changed.
     let v2 = v1
@@ -243,7 +237,7 @@ fn lifecycle_of_the_three_protocols() {
         assert_eq!(json!(got), ipfo, "{protocol}");
     }
     assert_eq!(sim_frontend(&sim, LB, "udp", udp)["port"], json!("53-54"));
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after the update");
 
     // 3. Drift: a change behind Terraform's back shows in the plan and apply puts it back; a deleted frontend
     //    is recreated.
@@ -285,7 +279,7 @@ fn lifecycle_of_the_three_protocols() {
         sim_frontend(&sim, LB, "tcp", recreated)["port"],
         json!("5432,5433")
     );
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after repairing drift");
 
     // 4. A service_name change replaces the frontend.
     let v3 = v2.replacen(
@@ -316,7 +310,7 @@ fn lifecycle_of_the_three_protocols() {
             .iter()
             .any(|(sn, p, f)| sn == LB && p == "udp" && f["frontendId"] == json!(udp))
     );
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after the replacement");
 
     // 5. Destroy leaves the simulator as it was.
     workdir.destroy();
@@ -382,7 +376,7 @@ fn import_with_the_cli_and_with_import_blocks() {
         )
         .assert_success();
     }
-    assert_no_changes(&cli);
+    cli.assert_plan_clean("after terraform import");
     // An id of another protocol's frontend does not exist for this one.
     let wrong = cli.import("ovhiplb_tcp_frontend.other", &format!("{LB}/100"));
     wrong.assert_failure();
@@ -406,14 +400,9 @@ fn import_with_the_cli_and_with_import_blocks() {
         std::fs::read_to_string(blocks.path().join("generated.tf")).expect("generated.tf written");
     eprintln!("--- generated.tf ---\n{generated}");
     assert!(generated.contains("ovhiplb_udp_frontend"), "{generated}");
-    let plan = blocks.plan_detailed_exitcode();
-    assert!(
-        plan.stdout
-            .contains("3 to import, 0 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    blocks.assert_plan_imports(3);
     blocks.apply();
-    assert_no_changes(&blocks);
+    blocks.assert_plan_clean("after importing through import blocks");
     assert_requests_valid(&sim);
 }
 

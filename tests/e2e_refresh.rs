@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ovh_api_sim::{Fixture, SimConfig};
 use serde_json::{Value, json};
-use support::{LB, TestSim, TfWorkdir, hcl_string, spec_fixture, tf_config};
+use support::{LB, TestSim, TfWorkdir, flat, hcl_string, spec_fixture, tf_config};
 
 /// The HCL string literal of the spec fixture's load balancer.
 fn lb() -> String {
@@ -234,7 +234,7 @@ fn each_violated_deploy_condition_is_named_and_nothing_is_sent() {
     workdir.write("main.tf", &tf_config(&sim, &body));
     let failed = workdir.try_apply();
     failed.assert_failure();
-    let output = failed.combined();
+    let output = failed.flat();
     for expected in [
         "Cannot deploy loadbalancer-nofarm: http frontend 100 (\"changed\") is invalid: it has no route, no \
          redirect_location and no default_farm_id",
@@ -243,10 +243,8 @@ fn each_violated_deploy_condition_is_named_and_nothing_is_sent() {
          attached to a vRack",
         "Cannot deploy loadbalancer-vrack: http farm 32 is outside the vRack",
     ] {
-        // Terraform wraps long summaries: compare with white space collapsed.
-        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            flat(&output).contains(&flat(expected)),
+            output.contains(&flat(expected)),
             "missing {expected:?} in:\n{failed}"
         );
     }

