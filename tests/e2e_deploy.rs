@@ -95,14 +95,12 @@ fn destroying_the_last_frontend_warns_naming_the_rule_and_what_stays_live() {
     workdir.write("main.tf", &config(&sim, &[("only", "8443")]));
     workdir.apply();
     let destroyed = workdir.destroy();
-    for expected in [
+    destroyed.assert_mentions(&[
         "Warning: Not deployed after destroy: loadbalancer-0123abcd",
         "no frontend",
         "What this run deleted stays live on it until a deploy: http 8443 only (all) #1",
         "Destroy complete! Resources: 3 destroyed.",
-    ] {
-        destroyed.assert_mentions(expected);
-    }
+    ]);
     assert_ne!(
         pending(&sim),
         json!({}),
@@ -194,17 +192,12 @@ fn the_action_deploys_what_was_changed_elsewhere_and_shows_progress() {
     change_behind_terraforms_back(&sim, "9000", json!({"defaultFarmId": 11}));
     assert_ne!(pending(&sim), json!({}));
     let before = sim.requests().len();
-    let invoked = invoke(&workdir);
-    invoked.assert_success();
-    let out = invoked.combined();
-    for step in [
+    invoke(&workdir).assert_success().assert_contains(&[
         "checking OVH's deploy conditions",
         "refresh task",
         "done, 100 %",
         "deployed, nothing pending",
-    ] {
-        assert!(out.contains(step), "{step:?} missing:\n{invoked}");
-    }
+    ]);
     assert_eq!(pending(&sim), json!({}));
     // Nothing but the deploy was written.
     assert_eq!(
@@ -244,10 +237,10 @@ fn the_action_fails_naming_the_condition_or_the_task() {
     workdir.write("main.tf", &tf_config(&sim, ACTION));
     // A frontend that sends traffic nowhere: OVH would refuse to deploy it.
     change_behind_terraforms_back(&sim, "9000", json!({}));
-    invoke(&workdir)
-        .assert_failure()
-        .assert_mentions("Cannot deploy loadbalancer-0123abcd")
-        .assert_mentions("has no route, no redirect_location and no default_farm_id");
+    invoke(&workdir).assert_failure().assert_mentions(&[
+        "Cannot deploy loadbalancer-0123abcd",
+        "has no route, no redirect_location and no default_farm_id",
+    ]);
 
     // A valid configuration whose refresh task fails.
     for frontend in sim.frontends() {
@@ -268,10 +261,10 @@ fn the_action_fails_naming_the_condition_or_the_task() {
                       "status": "error", "comment": "the platform is out of order", "times": 1}]),
         ),
     );
-    invoke(&workdir)
-        .assert_failure()
-        .assert_mentions("Deploying loadbalancer-0123abcd failed")
-        .assert_mentions("the platform is out of order");
+    invoke(&workdir).assert_failure().assert_mentions(&[
+        "Deploying loadbalancer-0123abcd failed",
+        "the platform is out of order",
+    ]);
 }
 
 #[test]

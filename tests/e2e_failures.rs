@@ -259,8 +259,7 @@ fn a_partial_failure_leaves_state_matching_the_api() {
 
     let failed = workdir.try_apply();
     failed.assert_failure();
-    failed.assert_mentions("Cannot create ovhiplb_tcp_frontend");
-    failed.assert_mentions("999");
+    failed.assert_mentions(&["Cannot create ovhiplb_tcp_frontend", "999"]);
     assert_state_matches_api(&sim, &workdir, "after the failed apply");
     let resources = state_resources(&workdir);
     assert_eq!(
@@ -445,7 +444,7 @@ fn parallel_applies_on_one_load_balancer_serialise_their_refreshes() {
     for (output, workdir) in outputs.iter().zip([&web, &tls]) {
         if !output.success() {
             // Allowed by the issue, as long as the error says why; the re-apply must then finish the job.
-            output.assert_mentions("refresh");
+            output.assert_mentions(&["refresh"]);
             workdir.apply();
         }
     }
@@ -512,8 +511,7 @@ fn ctrl_c_during_a_task_wait_stops_promptly() {
             stopped_in < TASK / 3,
             "Terraform took {stopped_in:?} to stop after Ctrl-C during {what} (tasks take {TASK:?}):\n{output}"
         );
-        output.assert_mentions("Interrupt received");
-        output.assert_mentions(reported);
+        output.assert_mentions(&["Interrupt received", reported]);
     };
 
     let apply = ["apply", "-input=false", "-no-color", "-auto-approve"];

@@ -107,6 +107,15 @@ impl Plugin {
         None
     }
 
+    /// Panics unless the process exits successfully within 2 s; `why` says why it should.
+    #[track_caller]
+    fn assert_exits_within_2s(&mut self, why: &str) {
+        let status = self
+            .wait_exit(Duration::from_secs(2))
+            .unwrap_or_else(|| panic!("{why}: still running after 2 s"));
+        assert!(status.success(), "exit status {status}");
+    }
+
     fn stderr(&mut self) -> String {
         let mut text = String::new();
         if let Some(mut stderr) = self.child.stderr.take() {
@@ -227,10 +236,7 @@ async fn exercise_and_shut_down(plugin: &mut Plugin, channel: Channel) {
         .shutdown(Empty {})
         .await
         .unwrap();
-    let status = plugin
-        .wait_exit(Duration::from_secs(2))
-        .expect("plugin must exit within 2 s of Shutdown");
-    assert!(status.success(), "exit status {status}");
+    plugin.assert_exits_within_2s("plugin must exit on Shutdown");
 }
 
 #[tokio::test]
@@ -379,10 +385,7 @@ async fn debug_mode_prints_reattach_instructions_and_stops_on_sigint() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = plugin
-        .wait_exit(Duration::from_secs(2))
-        .expect("debug mode must stop on SIGINT");
-    assert!(status.success(), "exit status {status}");
+    plugin.assert_exits_within_2s("debug mode must stop on SIGINT");
 }
 
 #[tokio::test]

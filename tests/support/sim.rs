@@ -243,3 +243,17 @@ pub fn routed_ips(state: &Value) -> BTreeSet<String> {
         .filter_map(|ip| ip["ip"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// A farm of each protocol (http, tcp, udp, in that order of `ids`) on [`LB`], for a fixture's `farms`: in
+/// `zone`, on `port`, outside any vRack.
+pub fn farm_per_protocol(ids: [u64; 3], zone: &str, port: u16) -> Value {
+    let farms: Vec<Value> = ["http", "tcp", "udp"]
+        .into_iter()
+        .zip(ids)
+        .map(|(protocol, farm_id)| {
+            json!({"service_name": LB, "protocol": protocol, "farm_id": farm_id, "zone": zone, "port": port,
+                   "vrack_network_id": null})
+        })
+        .collect();
+    Value::Array(farms)
+}

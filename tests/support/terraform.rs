@@ -116,26 +116,35 @@ impl TfOutput {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 
-    /// [`combined`](Self::combined) with whitespace collapsed (see [`flat`]).
+    /// [`combined`](Self::combined) with every run of whitespace made one space: Terraform wraps diagnostics to
+    /// its terminal width, so messages are compared flat.
     pub fn flat(&self) -> String {
-        flat(&self.combined())
+        self.combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
-    /// Panics with the full output unless [`flat`](Self::flat) contains `needle`.
+    /// Panics with the full output unless [`combined`](Self::combined) contains each of `needles` as written.
     #[track_caller]
-    pub fn assert_mentions(&self, needle: &str) -> &Self {
-        assert!(
-            self.flat().contains(needle),
-            "expected {needle:?} in:\n{self}"
-        );
+    pub fn assert_contains(&self, needles: &[&str]) -> &Self {
+        self.assert_all_in(&self.combined(), needles)
+    }
+
+    /// Panics with the full output unless [`flat`](Self::flat) contains each of `needles`, so that a message
+    /// Terraform wrapped is found all the same.
+    #[track_caller]
+    pub fn assert_mentions(&self, needles: &[&str]) -> &Self {
+        self.assert_all_in(&self.flat(), needles)
+    }
+
+    #[track_caller]
+    fn assert_all_in(&self, text: &str, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{self}");
+        }
         self
     }
-}
-
-/// `text` with every run of whitespace made one space: Terraform wraps diagnostics to its terminal width, so
-/// messages are compared flat.
-pub fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl fmt::Display for TfOutput {
