@@ -375,7 +375,7 @@ async fn debug_mode_prints_reattach_instructions_and_stops_on_sigint() {
     let addr = config["Addr"]["String"].as_str().unwrap();
 
     // Reattached providers are reached without TLS.
-    let channel = plain_channel(&addr).await;
+    let channel = plain_channel(addr).await;
     let schema = ProviderClient::new(channel)
         .get_schema(get_provider_schema::Request {})
         .await;
