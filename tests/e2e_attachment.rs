@@ -84,17 +84,6 @@ fn rewrite(workdir: &TfWorkdir, sim: &TestSim, body: &str) {
     workdir.write("main.tf", &tf_config(sim, body));
 }
 
-/// Terraform wraps diagnostics to its terminal width: compare messages with whitespace collapsed.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-#[track_caller]
-fn assert_plan_clean(workdir: &TfWorkdir, why: &str) {
-    let plan = workdir.plan_detailed_exitcode();
-    assert_eq!(plan.code, Some(0), "{why}: expected no changes:\n{plan}");
-}
-
 #[track_caller]
 fn assert_plan_recreates(workdir: &TfWorkdir, why: &str) {
     let plan = workdir.plan_detailed_exitcode();
@@ -127,7 +116,7 @@ fn lifecycle_drift_replacement_and_destroy() {
     workdir.apply();
     assert_eq!(routed_to(&sim, IP).as_deref(), Some(LB));
     assert_eq!(moves(&sim), 1);
-    assert_plan_clean(&workdir, "bare IP after create");
+    workdir.assert_plan_clean("bare IP after create");
     let state = workdir.state_json();
     let outputs = &state["values"]["outputs"];
     assert_eq!(
@@ -155,7 +144,7 @@ fn lifecycle_drift_replacement_and_destroy() {
         &sim,
         &format!("{}{data}", attachment("a", LB, &format!("{IP}/32"), "")),
     );
-    assert_plan_clean(&workdir, "same IP written with /32");
+    workdir.assert_plan_clean("same IP written with /32");
 
     route_behind_terraform(&sim, IP, None);
     assert_plan_recreates(&workdir, "IP parked outside Terraform");
@@ -166,7 +155,7 @@ fn lifecycle_drift_replacement_and_destroy() {
     assert_plan_recreates(&workdir, "IP moved to another LB outside Terraform");
     workdir.apply();
     assert_eq!(routed_to(&sim, IP).as_deref(), Some(LB));
-    assert_plan_clean(&workdir, "after repairing drift");
+    workdir.assert_plan_clean("after repairing drift");
 
     rewrite(
         &workdir,
@@ -206,13 +195,13 @@ fn adoption_import_and_two_load_balancers() {
         "routed IPs are adopted without a move: {:#?}",
         sim.requests()
     );
-    assert_plan_clean(&workdir, "after adoption");
+    workdir.assert_plan_clean("after adoption");
 
     workdir.run_ok(&["state", "rm", ADDR]);
     workdir
         .import(ADDR, &format!("{LB}/{IP}/32"))
         .assert_success();
-    assert_plan_clean(&workdir, "after terraform import (config has the bare IP)");
+    workdir.assert_plan_clean("after terraform import (config has the bare IP)");
 
     // A fresh directory that only knows the import block generates the resource's configuration.
     let generated = TfWorkdir::new();
@@ -238,14 +227,9 @@ fn adoption_import_and_two_load_balancers() {
         written.contains(OTHER_LB) && written.contains(IP2),
         "{written}"
     );
-    let plan = generated.plan_detailed_exitcode();
-    assert!(
-        plan.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    generated.assert_plan_imports(1);
     generated.apply();
-    assert_plan_clean(&generated, "after importing through an import block");
+    generated.assert_plan_clean("after importing through an import block");
     assert_eq!(moves(&sim), 0, "import never moves: {:#?}", sim.requests());
 }
 
@@ -318,7 +302,7 @@ fn invalid_input_failed_and_stuck_tasks() {
     let fault = json!({"kind": "task_status", "status": "customerError",
                        "comment": "IP is blocked for abuse"});
     let apply = apply_with_move_fault(&workdir, &sim, fault, IP, "5m");
-    let text = flat(&apply.combined());
+    let text = apply.flat();
     assert!(
         text.contains("IP is blocked for abuse")
             && text.contains("failed with status customerError"),
@@ -335,7 +319,7 @@ fn invalid_input_failed_and_stuck_tasks() {
     );
 
     let apply = apply_with_move_fault(&workdir, &sim, json!({"kind": "task_stuck"}), IP2, "3s");
-    let text = flat(&apply.combined());
+    let text = apply.flat();
     assert!(
         text.contains("timeouts.create") && text.contains("3s"),
         "the timeout is named:\n{apply}"

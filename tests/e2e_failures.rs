@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use ovh_api_sim::{Fixture, SimConfig};
 use serde_json::{Value, json};
-use support::{AK, AS, CK, LB, TestSim, TfOutput, TfProcess, TfWorkdir, tf_config};
+use support::{AK, AS, CK, LB, TestSim, TfOutput, TfProcess, TfWorkdir, routed_ips, tf_config};
 
 const IP_WEB: &str = "203.0.113.7/32";
 const IP_TCP: &str = "203.0.113.8/32";
@@ -134,18 +134,6 @@ fn state_attachments(resources: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The IPs the simulator routes to [`LB`].
-fn api_routed(sim: &TestSim) -> BTreeSet<String> {
-    let state = sim.state();
-    state["failover_ips"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|ip| ip["routed_to"] == LB)
-        .filter_map(|ip| ip["ip"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Asserts the state and the API hold the same frontends and attachments (every object of [`LB`] in the
 /// simulator was created by `workdir`'s configuration).
 #[track_caller]
@@ -159,7 +147,7 @@ fn assert_state_matches_api(sim: &TestSim, workdir: &TfWorkdir, when: &str) {
     );
     assert_eq!(
         state_attachments(&resources),
-        api_routed(sim),
+        routed_ips(&sim.state()),
         "{when}: attachments in state vs IPs routed in the API"
     );
 }
@@ -240,22 +228,6 @@ fn kill_providers(process: &TfProcess) -> usize {
     pids.len()
 }
 
-#[track_caller]
-fn assert_plan_clean(workdir: &TfWorkdir, why: &str) {
-    let plan = workdir.plan_detailed_exitcode();
-    assert_eq!(plan.code, Some(0), "{why}: the plan is not clean:\n{plan}");
-}
-
-#[track_caller]
-fn assert_mentions(output: &TfOutput, needle: &str) {
-    let flat = output
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(flat.contains(needle), "expected {needle:?} in:\n{output}");
-}
-
 /// A permanent 503 on one protocol's frontend POST and an object the API refuses (a default farm that does not
 /// exist) make the apply fail halfway: what was created is in state, nothing else; fixed, the next apply finishes.
 #[test]
@@ -287,8 +259,7 @@ fn a_partial_failure_leaves_state_matching_the_api() {
 
     let failed = workdir.try_apply();
     failed.assert_failure();
-    assert_mentions(&failed, "Cannot create ovhiplb_tcp_frontend");
-    assert_mentions(&failed, "999");
+    failed.assert_mentions(&["Cannot create ovhiplb_tcp_frontend", "999"]);
     assert_state_matches_api(&sim, &workdir, "after the failed apply");
     let resources = state_resources(&workdir);
     assert_eq!(
@@ -310,7 +281,7 @@ fn a_partial_failure_leaves_state_matching_the_api() {
     assert_eq!(api_frontends(&sim).len(), 3, "{:#}", sim.state());
     assert_eq!(moves_per_ip(&sim), vec![(IP_WEB.to_owned(), 1)]);
     assert_eq!(pending(&sim), 0);
-    assert_plan_clean(&workdir, "after the second apply");
+    workdir.assert_plan_clean("after the second apply");
 
     // An update refused by the API keeps the prior values in state: the next plan shows the change again.
     workdir.write(
@@ -335,7 +306,7 @@ fn a_partial_failure_leaves_state_matching_the_api() {
     workdir.apply();
     assert_state_matches_api(&sim, &workdir, "after the update");
     assert_eq!(pending(&sim), 0);
-    assert_plan_clean(&workdir, "after the update");
+    workdir.assert_plan_clean("after the update");
 }
 
 /// The provider is killed (SIGKILL) while waiting on a move task, then while waiting on a refresh task: each time
@@ -393,7 +364,7 @@ fn a_provider_killed_mid_apply_converges_on_the_next_apply() {
     );
     assert_eq!(api_frontends(&sim).len(), 1);
     assert_eq!(pending(&sim), 0);
-    assert_plan_clean(&workdir, "after recovering from a kill during the move");
+    workdir.assert_plan_clean("after recovering from a kill during the move");
 
     // Killed while the refresh task runs.
     workdir.write("main.tf", &config(&[("web", 80), ("alt", 81)]));
@@ -418,7 +389,7 @@ fn a_provider_killed_mid_apply_converges_on_the_next_apply() {
     assert_eq!(api_frontends(&sim).len(), 2, "{:#}", sim.state());
     assert_eq!(pending(&sim), 0);
     assert_refreshes_never_overlap(&sim);
-    assert_plan_clean(&workdir, "after recovering from a kill during the refresh");
+    workdir.assert_plan_clean("after recovering from a kill during the refresh");
 }
 
 /// Every refresh of [`LB`] ended before the next one was created (the simulator refuses overlapping ones, so a
@@ -473,7 +444,7 @@ fn parallel_applies_on_one_load_balancer_serialise_their_refreshes() {
     for (output, workdir) in outputs.iter().zip([&web, &tls]) {
         if !output.success() {
             // Allowed by the issue, as long as the error says why; the re-apply must then finish the job.
-            assert_mentions(output, "refresh");
+            output.assert_mentions(&["refresh"]);
             workdir.apply();
         }
     }
@@ -513,7 +484,7 @@ fn parallel_applies_on_one_load_balancer_serialise_their_refreshes() {
         "one refresh per zone: {refresh_calls:#?}"
     );
     for workdir in [&web, &tls] {
-        assert_plan_clean(workdir, "after the parallel applies");
+        workdir.assert_plan_clean("after the parallel applies");
     }
 }
 
@@ -540,8 +511,7 @@ fn ctrl_c_during_a_task_wait_stops_promptly() {
             stopped_in < TASK / 3,
             "Terraform took {stopped_in:?} to stop after Ctrl-C during {what} (tasks take {TASK:?}):\n{output}"
         );
-        assert_mentions(&output, "Interrupt received");
-        assert_mentions(&output, reported);
+        output.assert_mentions(&["Interrupt received", reported]);
     };
 
     let apply = ["apply", "-input=false", "-no-color", "-auto-approve"];
@@ -574,7 +544,7 @@ fn ctrl_c_during_a_task_wait_stops_promptly() {
     workdir.apply();
     assert_eq!(pending(&sim), 0);
     assert_refreshes_never_overlap(&sim);
-    assert_plan_clean(&workdir, "after Ctrl-C during the refresh");
+    workdir.assert_plan_clean("after Ctrl-C during the refresh");
 
     // Ctrl-C during a destroy whose park is throttled with a long Retry-After: the client's back-off ends too.
     sim.add_faults(fault(
@@ -597,7 +567,7 @@ fn ctrl_c_during_a_task_wait_stops_promptly() {
     sim.clear_faults();
     workdir.destroy();
     assert!(
-        api_routed(&sim).is_empty() && api_frontends(&sim).is_empty(),
+        routed_ips(&sim.state()).is_empty() && api_frontends(&sim).is_empty(),
         "{:#}",
         sim.state()
     );

@@ -16,7 +16,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
-use support::{AK, AS, CK, LB, TestSim, TfWorkdir, tf_config};
+use support::{AK, AS, CK, LB, TestSim, TfWorkdir, farm_per_protocol, routed_ips, tf_config};
 
 /// The failover IPs of the configuration: one shared, one per dedicated frontend.
 const IPS: [&str; 3] = ["203.0.113.7/32", "203.0.113.8/32", "203.0.113.9/32"];
@@ -132,14 +132,7 @@ const FOREIGN_FRONTEND: (&str, i64) = ("tcp", 900);
 /// The simulator with one LB (two zones), three free failover IPs, a farm of each protocol and
 /// [`FOREIGN_FRONTEND`] with its route.
 fn start_sim() -> TestSim {
-    let farms: Vec<Value> = PROTOCOLS
-        .iter()
-        .zip([11, 12, 13])
-        .map(|(protocol, id)| {
-            json!({"service_name": LB, "protocol": protocol, "farm_id": id, "zone": "all", "port": 8080,
-                   "vrack_network_id": null})
-        })
-        .collect();
+    let farms = farm_per_protocol([11, 12, 13], "all", 8080);
     let fixture = serde_json::from_value(json!({
         "credentials": [{"application_key": AK, "application_secret": AS, "consumer_key": CK}],
         "load_balancers": [{"service_name": LB, "zones": ["gra", "rbx"], "ipv4": "198.51.100.10",
@@ -270,13 +263,7 @@ impl Tally {
             }
         }
         let double_moves = moves.values().map(|n| n.saturating_sub(1)).sum();
-        let routed: BTreeSet<String> = api["failover_ips"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|ip| ip["routed_to"] == LB)
-            .filter_map(|ip| ip["ip"].as_str().map(str::to_owned))
-            .collect();
+        let routed = routed_ips(&api);
 
         let state = workdir.state_json();
         let resources = state["values"]["root_module"]["resources"]

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{AK, AS, CK, LB, TestSim, TfWorkdir, hcl_string, tf_config};
+use support::{AK, AS, CK, LB, TestSim, TfWorkdir, farm_per_protocol, hcl_string, tf_config};
 
 /// A second load balancer, for replacement on a `service_name` change.
 const LB2: &str = "loadbalancer-4567ef01";
@@ -19,14 +19,7 @@ const PROTOCOLS: [&str; 3] = ["http", "tcp", "udp"];
 /// Two LBs with FOIPs routed to them, a farm of each protocol on [`LB`], and one seeded frontend per protocol
 /// (ids 100, 200, 300) for the import tests.
 fn fixture(with_frontends: bool) -> ovh_api_sim::Fixture {
-    let farms: Vec<Value> = PROTOCOLS
-        .iter()
-        .zip([11, 21, 31])
-        .map(|(protocol, farm_id)| {
-            json!({"service_name": LB, "protocol": protocol, "farm_id": farm_id, "zone": "gra", "port": 80,
-                   "vrack_network_id": null})
-        })
-        .collect();
+    let farms = farm_per_protocol([11, 21, 31], "gra", 80);
     let frontends = if with_frontends {
         json!([
             {"service_name": LB, "protocol": "http", "frontend_id": 100, "port": "80,443", "zone": "all",
@@ -136,12 +129,6 @@ fn assert_requests_valid(sim: &TestSim) {
     }
 }
 
-#[track_caller]
-fn assert_no_changes(workdir: &TfWorkdir) {
-    let plan = workdir.plan_detailed_exitcode();
-    assert_eq!(plan.code, Some(0), "expected no changes:\n{plan}");
-}
-
 /// Create, no-op plan, in-place update, drift in both directions, replacement on `service_name` change, destroy;
 /// three frontends sharing failover IPs, given in both bare and CIDR form.
 #[test]
@@ -200,7 +187,7 @@ fn lifecycle_of_the_three_protocols() {
             json!([IP_A])
         );
     }
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after create");
 
     // 2. Update in place: ports, display_name cleared, dedicated_ipfo changed.
     let v2 = v1
@@ -243,7 +230,7 @@ fn lifecycle_of_the_three_protocols() {
         assert_eq!(json!(got), ipfo, "{protocol}");
     }
     assert_eq!(sim_frontend(&sim, LB, "udp", udp)["port"], json!("53-54"));
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after the update");
 
     // 3. Drift: a change behind Terraform's back shows in the plan and apply puts it back; a deleted frontend
     //    is recreated.
@@ -285,7 +272,7 @@ fn lifecycle_of_the_three_protocols() {
         sim_frontend(&sim, LB, "tcp", recreated)["port"],
         json!("5432,5433")
     );
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after repairing drift");
 
     // 4. A service_name change replaces the frontend.
     let v3 = v2.replacen(
@@ -316,7 +303,7 @@ fn lifecycle_of_the_three_protocols() {
             .iter()
             .any(|(sn, p, f)| sn == LB && p == "udp" && f["frontendId"] == json!(udp))
     );
-    assert_no_changes(&workdir);
+    workdir.assert_plan_clean("after the replacement");
 
     // 5. Destroy leaves the simulator as it was.
     workdir.destroy();
@@ -382,7 +369,7 @@ fn import_with_the_cli_and_with_import_blocks() {
         )
         .assert_success();
     }
-    assert_no_changes(&cli);
+    cli.assert_plan_clean("after terraform import");
     // An id of another protocol's frontend does not exist for this one.
     let wrong = cli.import("ovhiplb_tcp_frontend.other", &format!("{LB}/100"));
     wrong.assert_failure();
@@ -406,14 +393,9 @@ fn import_with_the_cli_and_with_import_blocks() {
         std::fs::read_to_string(blocks.path().join("generated.tf")).expect("generated.tf written");
     eprintln!("--- generated.tf ---\n{generated}");
     assert!(generated.contains("ovhiplb_udp_frontend"), "{generated}");
-    let plan = blocks.plan_detailed_exitcode();
-    assert!(
-        plan.stdout
-            .contains("3 to import, 0 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    blocks.assert_plan_imports(3);
     blocks.apply();
-    assert_no_changes(&blocks);
+    blocks.assert_plan_clean("after importing through import blocks");
     assert_requests_valid(&sim);
 }
 
@@ -455,10 +437,7 @@ fn invalid_values_are_rejected_at_plan_time() {
             ],
         );
     workdir.write("main.tf", &tf_config(&sim, &statics));
-    let plan = workdir.plan();
-    plan.assert_failure();
-    let output = plan.combined();
-    for expected in [
+    workdir.plan().assert_failure().assert_contains(&[
         "port 70000 in \"80,70000\" is out of range",
         "port = \"80,70000\"",
         "the range \"90-80\"",
@@ -467,12 +446,7 @@ fn invalid_values_are_rejected_at_plan_time() {
         "Conflicting source filters",
         "denied_source = [\"192.0.2.0/24\"]",
         "contains '/'",
-    ] {
-        assert!(
-            output.contains(expected),
-            "missing {expected:?} in:\n{plan}"
-        );
-    }
+    ]);
 
     // The zone is checked against the LB's zones, with one zone call for several frontends.
     let zones = base("http", "a", &[attr("port", "80")]).replace("\"gra\"", "\"bhs\"")

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use ovh_api_sim::Fixture;
 use serde_json::Value;
-use support::{PROVIDER_SOURCE, TestSim, TfWorkdir, hcl_string, provider_dir};
+use support::{PROVIDER_SOURCE, TestSim, TfWorkdir, hcl_string, provider_dir, routed_ips};
 
 const LB: &str = "loadbalancer-0123abcd";
 
@@ -93,18 +93,6 @@ fn frontends(state: &Value) -> Vec<&Value> {
         .unwrap_or_default()
 }
 
-fn routed_ips(state: &Value) -> Vec<String> {
-    let mut ips: Vec<String> = state["failover_ips"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|ip| ip["routed_to"] == LB)
-        .filter_map(|ip| ip["ip"].as_str().map(str::to_owned))
-        .collect();
-    ips.sort();
-    ips
-}
-
 /// Pending changes of the LB, zones with a zero count left out.
 fn pending_changes(state: &Value) -> Vec<(String, u64)> {
     state["pending_changes"][LB]
@@ -155,7 +143,7 @@ fn quickstart_deploys_in_one_apply_converges_and_destroys_cleanly() {
 
     let state = sim_state(&sim);
     assert_eq!(
-        routed_ips(&state),
+        Vec::from_iter(routed_ips(&state)),
         ["203.0.113.7/32", "203.0.113.8/32", "203.0.113.9/32"],
         "the three failover IPs are routed to the LB: {state:#}"
     );

@@ -107,6 +107,15 @@ impl Plugin {
         None
     }
 
+    /// Panics unless the process exits successfully within 2 s; `why` says why it should.
+    #[track_caller]
+    fn assert_exits_within_2s(&mut self, why: &str) {
+        let status = self
+            .wait_exit(Duration::from_secs(2))
+            .unwrap_or_else(|| panic!("{why}: still running after 2 s"));
+        assert!(status.success(), "exit status {status}");
+    }
+
     fn stderr(&mut self) -> String {
         let mut text = String::new();
         if let Some(mut stderr) = self.child.stderr.take() {
@@ -188,6 +197,15 @@ async fn tls_channel(
         .await
 }
 
+/// A channel to a plugin serving without TLS (no client certificate, or reattached in debug mode) at `addr`.
+async fn plain_channel(addr: &str) -> Channel {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// Health check of "plugin" (go-plugin's liveness probe), GetSchema, then an empty Configure (must be answered at the gRPC level, with or without diagnostics), then
 /// Shutdown; the process must exit within 2 s like Terraform demands.
 async fn exercise_and_shut_down(plugin: &mut Plugin, channel: Channel) {
@@ -227,10 +245,7 @@ async fn exercise_and_shut_down(plugin: &mut Plugin, channel: Channel) {
         .shutdown(Empty {})
         .await
         .unwrap();
-    let status = plugin
-        .wait_exit(Duration::from_secs(2))
-        .expect("plugin must exit within 2 s of Shutdown");
-    assert!(status.success(), "exit status {status}");
+    plugin.assert_exits_within_2s("plugin must exit on Shutdown");
 }
 
 #[tokio::test]
@@ -265,11 +280,7 @@ async fn serves_plaintext_without_client_certificate() {
         "no TLS means an empty certificate field: {line:?}"
     );
     let addr = line.split('|').nth(3).unwrap().to_owned();
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = plain_channel(&addr).await;
     exercise_and_shut_down(&mut plugin, channel).await;
 }
 
@@ -364,11 +375,7 @@ async fn debug_mode_prints_reattach_instructions_and_stops_on_sigint() {
     let addr = config["Addr"]["String"].as_str().unwrap();
 
     // Reattached providers are reached without TLS.
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = plain_channel(addr).await;
     let schema = ProviderClient::new(channel)
         .get_schema(get_provider_schema::Request {})
         .await;
@@ -379,10 +386,7 @@ async fn debug_mode_prints_reattach_instructions_and_stops_on_sigint() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = plugin
-        .wait_exit(Duration::from_secs(2))
-        .expect("debug mode must stop on SIGINT");
-    assert!(status.success(), "exit status {status}");
+    plugin.assert_exits_within_2s("debug mode must stop on SIGINT");
 }
 
 #[tokio::test]
@@ -399,10 +403,6 @@ async fn ignores_sigint_when_launched_by_terraform() {
         plugin.wait_exit(Duration::from_millis(300)).is_none(),
         "SIGINT must not stop a managed plugin"
     );
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = plain_channel(&addr).await;
     exercise_and_shut_down(&mut plugin, channel).await;
 }

@@ -507,23 +507,15 @@ mod tests {
 
     #[test]
     fn ip_blocks_parse_and_normalise() {
-        assert_eq!(IpBlock::parse("1.2.3.4").unwrap().to_string(), "1.2.3.4/32");
-        assert_eq!(
-            IpBlock::parse("10.0.0.0/8").unwrap().to_string(),
-            "10.0.0.0/8"
-        );
-        assert_eq!(
-            IpBlock::parse("0.0.0.0/0").unwrap().to_string(),
-            "0.0.0.0/0"
-        );
-        assert_eq!(
-            IpBlock::parse("2001:DB8::1").unwrap().to_string(),
-            "2001:db8::1/128"
-        );
-        assert_eq!(
-            IpBlock::parse("2001:db8::/64").unwrap().to_string(),
-            "2001:db8::/64"
-        );
+        for (given, normalised) in [
+            ("1.2.3.4", "1.2.3.4/32"),
+            ("10.0.0.0/8", "10.0.0.0/8"),
+            ("0.0.0.0/0", "0.0.0.0/0"),
+            ("2001:DB8::1", "2001:db8::1/128"),
+            ("2001:db8::/64", "2001:db8::/64"),
+        ] {
+            assert_eq!(IpBlock::parse(given).unwrap().to_string(), normalised);
+        }
         for bad in [
             "",
             "1.2.3",

@@ -23,9 +23,9 @@ mod terraform;
 pub use hcl::hcl_string;
 #[allow(unused_imports)]
 pub use sim::{
-    AK, AS, CK, CLIENT_ID, CLIENT_SECRET, FOIP, LB, TestSim, is_quickstart_frontend,
-    oauth2_provider_block, provider_block, provider_block_with, required_providers_block,
-    spec_fixture, tf_config, with_provider,
+    AK, AS, CK, CLIENT_ID, CLIENT_SECRET, FOIP, LB, TestSim, farm_per_protocol,
+    is_quickstart_frontend, oauth2_provider_block, provider_block, provider_block_with,
+    required_providers_block, routed_ips, spec_fixture, tf_config, with_provider,
 };
 #[allow(unused_imports)]
 pub use terraform::{

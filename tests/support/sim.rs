@@ -1,6 +1,7 @@
 //! The OVH API simulator for end-to-end tests: started in-process on a free loopback port, seeded
 //! with the spec's fixture, plus the HCL that points the provider at it.
 
+use std::collections::BTreeSet;
 use std::ops::Deref;
 use std::time::Duration;
 
@@ -230,4 +231,29 @@ pub fn is_quickstart_frontend(object: &Value) -> bool {
         .as_str()
         .unwrap_or_default()
         .contains("another team")
+}
+
+/// The failover IPs that a simulator state (`Simulator::state`) routes to [`LB`].
+pub fn routed_ips(state: &Value) -> BTreeSet<String> {
+    state["failover_ips"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|ip| ip["routed_to"] == LB)
+        .filter_map(|ip| ip["ip"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A farm of each protocol (http, tcp, udp, in that order of `ids`) on [`LB`], for a fixture's `farms`: in
+/// `zone`, on `port`, outside any vRack.
+pub fn farm_per_protocol(ids: [u64; 3], zone: &str, port: u16) -> Value {
+    let farms: Vec<Value> = ["http", "tcp", "udp"]
+        .into_iter()
+        .zip(ids)
+        .map(|(protocol, farm_id)| {
+            json!({"service_name": LB, "protocol": protocol, "farm_id": farm_id, "zone": zone, "port": port,
+                   "vrack_network_id": null})
+        })
+        .collect();
+    Value::Array(farms)
 }

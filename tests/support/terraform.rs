@@ -115,6 +115,36 @@ impl TfOutput {
     pub fn combined(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// [`combined`](Self::combined) with every run of whitespace made one space: Terraform wraps diagnostics to
+    /// its terminal width, so messages are compared flat.
+    pub fn flat(&self) -> String {
+        self.combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Panics with the full output unless [`combined`](Self::combined) contains each of `needles` as written.
+    #[track_caller]
+    pub fn assert_contains(&self, needles: &[&str]) -> &Self {
+        self.assert_all_in(&self.combined(), needles)
+    }
+
+    /// Panics with the full output unless [`flat`](Self::flat) contains each of `needles`, so that a message
+    /// Terraform wrapped is found all the same.
+    #[track_caller]
+    pub fn assert_mentions(&self, needles: &[&str]) -> &Self {
+        self.assert_all_in(&self.flat(), needles)
+    }
+
+    #[track_caller]
+    fn assert_all_in(&self, text: &str, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{self}");
+        }
+        self
+    }
 }
 
 impl fmt::Display for TfOutput {
@@ -275,6 +305,25 @@ impl TfWorkdir {
             "plan -detailed-exitcode failed:\n{output}"
         );
         output
+    }
+
+    /// Panics unless `terraform plan -detailed-exitcode` finds no changes; `why` says when, for the message.
+    #[track_caller]
+    pub fn assert_plan_clean(&self, why: &str) {
+        let plan = self.plan_detailed_exitcode();
+        assert_eq!(plan.code, Some(0), "{why}: expected no changes:\n{plan}");
+    }
+
+    /// Panics unless `terraform plan -detailed-exitcode` plans to import `count` objects and nothing else.
+    #[track_caller]
+    pub fn assert_plan_imports(&self, count: usize) {
+        let plan = self.plan_detailed_exitcode();
+        assert!(
+            plan.stdout.contains(&format!(
+                "{count} to import, 0 to add, 0 to change, 0 to destroy"
+            )),
+            "{plan}"
+        );
     }
 
     /// `terraform apply -auto-approve`, panicking unless it succeeds.

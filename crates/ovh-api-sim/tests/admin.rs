@@ -43,19 +43,12 @@ async fn status_fault_with_retry_after_then_recovery() {
     let rule = json!({"method": "GET", "path": "/ipLoadbalancing/*/failover", "kind": "status", "status": 429, "retry_after": 3, "times": 1});
     let added = admin(&sim, "POST", "/_sim/faults", Some(rule)).await;
     assert_eq!(added.status, 200, "{:?}", added.body);
-    let limited = client
-        .call("GET", &format!("/ipLoadbalancing/{LB}/failover"), None)
-        .await;
+    let failover = format!("/ipLoadbalancing/{LB}/failover");
+    let limited = client.call("GET", &failover, None).await;
     assert_eq!(limited.status, 429);
     assert_eq!(limited.headers["retry-after"], "3");
     assert!(limited.headers.contains_key("x-ovh-queryid"));
-    assert_eq!(
-        client
-            .call("GET", &format!("/ipLoadbalancing/{LB}/failover"), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(client.call("GET", &failover, None).await.status, 200);
     let bad = admin(
         &sim,
         "POST",
@@ -113,13 +106,8 @@ async fn task_faults_fail_or_hang_the_next_task() {
         json!(["203.0.113.8/32"])
     );
 
-    let stuck = client
-        .ok(
-            "POST",
-            &format!("/ipLoadbalancing/{LB}/refresh"),
-            Value::Null,
-        )
-        .await;
+    let refresh = format!("/ipLoadbalancing/{LB}/refresh");
+    let stuck = client.ok("POST", &refresh, Value::Null).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(
         client
@@ -128,13 +116,7 @@ async fn task_faults_fail_or_hang_the_next_task() {
         "doing"
     );
     // The stuck refresh blocks the next one, as a running refresh does.
-    assert_eq!(
-        client
-            .call("POST", &format!("/ipLoadbalancing/{LB}/refresh"), None)
-            .await
-            .status,
-        409
-    );
+    assert_eq!(client.call("POST", &refresh, None).await.status, 409);
     assert_eq!(
         admin(&sim, "GET", "/_sim/faults", None)
             .await

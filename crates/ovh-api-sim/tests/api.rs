@@ -11,19 +11,27 @@ fn frontends(proto: &str) -> String {
     format!("/ipLoadbalancing/{LB}/{proto}/frontend")
 }
 
+/// Creates a frontend of `proto` from `body`; the frontend as the POST answers it.
+async fn create_frontend(client: &Client, proto: &str, body: Value) -> Value {
+    client.ok("POST", &frontends(proto), body).await
+}
+
+/// Starts a refresh of `sn` (`body` may name a zone); the task as the POST answers it.
+async fn start_refresh(client: &Client, sn: &str, body: Value) -> Value {
+    client
+        .ok("POST", &format!("/ipLoadbalancing/{sn}/refresh"), body)
+        .await
+}
+
+/// The path of one of `sn`'s tasks.
+fn task_path(sn: &str, task: &Value) -> String {
+    format!("/ipLoadbalancing/{sn}/task/{}", task["id"])
+}
+
+/// Refreshes all of `sn`; the task once it has ended.
 async fn refresh(client: &Client, sn: &str) -> Value {
-    let task = client
-        .ok(
-            "POST",
-            &format!("/ipLoadbalancing/{sn}/refresh"),
-            Value::Null,
-        )
-        .await;
-    wait_task(
-        client,
-        &format!("/ipLoadbalancing/{sn}/task/{}", task["id"]),
-    )
-    .await
+    let task = start_refresh(client, sn, Value::Null).await;
+    wait_task(client, &task_path(sn, &task)).await
 }
 
 #[tokio::test]
@@ -109,13 +117,7 @@ async fn frontend_crud_with_ovh_fields() {
         (json!("web"), Value::Null, json!("80,443"))
     );
 
-    let udp = client
-        .ok(
-            "POST",
-            &frontends("udp"),
-            json!({"port": "53", "zone": "gra"}),
-        )
-        .await;
+    let udp = create_frontend(&client, "udp", json!({"port": "53", "zone": "gra"})).await;
     assert!(udp.get("hsts").is_none() && udp.get("allowedSource").is_none());
 
     let deleted = client
@@ -136,13 +138,7 @@ async fn each_kind_of_invalid_body_is_refused_naming_the_field() {
     let sim = start(100).await;
     let client = Client::new(&sim);
     let post = |body: Value| async { client.call("POST", &frontends("http"), Some(body)).await };
-    let created = client
-        .ok(
-            "POST",
-            &frontends("http"),
-            json!({"port": "80", "zone": "all"}),
-        )
-        .await;
+    let created = create_frontend(&client, "http", json!({"port": "80", "zone": "all"})).await;
     let item = format!("{}/{}", frontends("http"), created["frontendId"]);
     let cases = [
         (
@@ -315,20 +311,13 @@ async fn move_to_an_unknown_destination_is_refused() {
 async fn refresh_lifecycle_and_one_at_a_time() {
     let sim = start(600).await;
     let client = Client::new(&sim);
-    client
-        .ok(
-            "POST",
-            &frontends("http"),
-            json!({"port": "80", "zone": "all", "defaultFarmId": 11}),
-        )
-        .await;
-    let task = client
-        .ok(
-            "POST",
-            &format!("/ipLoadbalancing/{LB}/refresh"),
-            Value::Null,
-        )
-        .await;
+    create_frontend(
+        &client,
+        "http",
+        json!({"port": "80", "zone": "all", "defaultFarmId": 11}),
+    )
+    .await;
+    let task = start_refresh(&client, LB, Value::Null).await;
     assert_eq!(
         (
             task["action"].clone(),
@@ -359,30 +348,15 @@ async fn refresh_lifecycle_and_one_at_a_time() {
         .await;
     assert_eq!(running, json!([task["id"]]));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        client
-            .get(&format!("/ipLoadbalancing/{LB}/task/{}", task["id"]))
-            .await["status"],
-        "doing"
-    );
-    let done = wait_task(
-        &client,
-        &format!("/ipLoadbalancing/{LB}/task/{}", task["id"]),
-    )
-    .await;
+    assert_eq!(client.get(&task_path(LB, &task)).await["status"], "doing");
+    let done = wait_task(&client, &task_path(LB, &task)).await;
     assert_eq!(
         (done["status"].clone(), done["progress"].clone()),
         (json!("done"), json!(100))
     );
     assert!(done["doneDate"].is_string());
     // Now a new one is accepted.
-    client
-        .ok(
-            "POST",
-            &format!("/ipLoadbalancing/{LB}/refresh"),
-            json!({"zone": "gra"}),
-        )
-        .await;
+    start_refresh(&client, LB, json!({"zone": "gra"})).await;
 }
 
 #[tokio::test]
@@ -391,13 +365,12 @@ async fn pending_changes_are_counted_per_zone_and_cleared_by_a_refresh() {
     let client = Client::new(&sim);
     let pending = format!("/ipLoadbalancing/{LB}/pendingChanges");
     assert_eq!(client.get(&pending).await, json!([]));
-    let fe = client
-        .ok(
-            "POST",
-            &frontends("http"),
-            json!({"port": "80", "zone": "all", "defaultFarmId": 11}),
-        )
-        .await;
+    let fe = create_frontend(
+        &client,
+        "http",
+        json!({"port": "80", "zone": "all", "defaultFarmId": 11}),
+    )
+    .await;
     client
         .ok(
             "PUT",
@@ -405,29 +378,18 @@ async fn pending_changes_are_counted_per_zone_and_cleared_by_a_refresh() {
             json!({"displayName": "x"}),
         )
         .await;
-    client
-        .ok(
-            "POST",
-            &frontends("tcp"),
-            json!({"port": "22", "zone": "rbx", "defaultFarmId": 12}),
-        )
-        .await;
+    create_frontend(
+        &client,
+        "tcp",
+        json!({"port": "22", "zone": "rbx", "defaultFarmId": 12}),
+    )
+    .await;
     assert_eq!(
         client.get(&pending).await,
         json!([{"number": 2, "zone": "gra"}, {"number": 3, "zone": "rbx"}])
     );
-    let task = client
-        .ok(
-            "POST",
-            &format!("/ipLoadbalancing/{LB}/refresh"),
-            json!({"zone": "gra"}),
-        )
-        .await;
-    wait_task(
-        &client,
-        &format!("/ipLoadbalancing/{LB}/task/{}", task["id"]),
-    )
-    .await;
+    let task = start_refresh(&client, LB, json!({"zone": "gra"})).await;
+    wait_task(&client, &task_path(LB, &task)).await;
     assert_eq!(
         client.get(&pending).await,
         json!([{"number": 3, "zone": "rbx"}])
@@ -449,13 +411,7 @@ async fn each_violated_deploy_condition_fails_the_refresh_naming_the_cause() {
     );
 
     // A frontend with no route, redirect or default farm; then made valid by a route.
-    let fe = client
-        .ok(
-            "POST",
-            &frontends("tcp"),
-            json!({"port": "22", "zone": "all"}),
-        )
-        .await;
+    let fe = create_frontend(&client, "tcp", json!({"port": "22", "zone": "all"})).await;
     let id = fe["frontendId"].as_u64().unwrap();
     let failed = refresh(&client, LB).await;
     assert_eq!(failed["status"], "error");
@@ -534,13 +490,12 @@ async fn a_farm_in_a_vrack_on_an_lb_outside_one_fails_the_refresh() {
     .await
     .unwrap();
     let client = Client::new(&sim);
-    client
-        .ok(
-            "POST",
-            &frontends("http"),
-            json!({"port": "80", "zone": "all", "redirectLocation": "https://example.com"}),
-        )
-        .await;
+    create_frontend(
+        &client,
+        "http",
+        json!({"port": "80", "zone": "all", "redirectLocation": "https://example.com"}),
+    )
+    .await;
     let failed = refresh(&client, LB).await;
     assert_eq!(failed["status"], "error");
     assert!(

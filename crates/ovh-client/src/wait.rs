@@ -142,6 +142,24 @@ mod tests {
         }
     }
 
+    /// Waits, polling fast until `deadline`, on a task that always reports `progress` and `status`; the error
+    /// the wait ends with.
+    async fn wait_until_error(
+        deadline: Instant,
+        progress: Progress,
+        status: &'static str,
+    ) -> Error {
+        wait_for(
+            task(),
+            &fast(),
+            deadline,
+            &CancellationToken::new(),
+            || async move { Ok(snap(progress, status)) },
+        )
+        .await
+        .unwrap_err()
+    }
+
     fn task() -> TaskRef<'static> {
         TaskRef {
             kind: TaskKind::Ip,
@@ -176,28 +194,12 @@ mod tests {
     #[tokio::test]
     async fn failure_and_unknown_status_end_at_once() {
         let deadline = Instant::now() + Duration::from_secs(5);
-        let err = wait_for(
-            task(),
-            &fast(),
-            deadline,
-            &CancellationToken::new(),
-            || async { Ok(snap(Progress::Failed, "ovhError")) },
-        )
-        .await
-        .unwrap_err();
+        let err = wait_until_error(deadline, Progress::Failed, "ovhError").await;
         assert_eq!(
             err.to_string(),
             "IP task 9 (s) failed with status ovhError: why"
         );
-        let err = wait_for(
-            task(),
-            &fast(),
-            deadline,
-            &CancellationToken::new(),
-            || async { Ok(snap(Progress::Unknown, "weird")) },
-        )
-        .await
-        .unwrap_err();
+        let err = wait_until_error(deadline, Progress::Unknown, "weird").await;
         assert!(
             err.to_string().contains("unknown task status \"weird\""),
             "{err}"
@@ -207,15 +209,7 @@ mod tests {
     #[tokio::test]
     async fn deadline_gives_timeout_with_last_status() {
         let deadline = Instant::now() + Duration::from_millis(30);
-        let err = wait_for(
-            task(),
-            &fast(),
-            deadline,
-            &CancellationToken::new(),
-            || async { Ok(snap(Progress::Pending, "doing")) },
-        )
-        .await
-        .unwrap_err();
+        let err = wait_until_error(deadline, Progress::Pending, "doing").await;
         assert!(
             matches!(&err, Error::Timeout { last_status, .. } if last_status == "doing"),
             "{err}"

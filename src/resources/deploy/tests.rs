@@ -144,6 +144,12 @@ pub(crate) mod against_the_simulator {
         ProviderData::new(client(sim))
     }
 
+    /// The context of a create with a 20 s timeout.
+    fn create_ctx(data: &ProviderData) -> Ctx<&ProviderData> {
+        Ctx::new(data, CancellationToken::new())
+            .with_timeout(Duration::from_secs(20), "timeouts.create")
+    }
+
     fn refreshes(sim: &Simulator) -> Vec<Option<u16>> {
         sim.requests()
             .iter()
@@ -163,8 +169,7 @@ pub(crate) mod against_the_simulator {
     async fn concurrent_deploys_of_one_lb_send_one_refresh() {
         let sim = sim(Duration::from_millis(200)).await;
         let data = data(&sim);
-        let ctx = Ctx::new(&data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create");
+        let ctx = create_ctx(&data);
         let target = target();
         let (first, second) = tokio::join!(
             deploy(&ctx, &target, &log_steps),
@@ -186,8 +191,7 @@ pub(crate) mod against_the_simulator {
         sim.add_faults(vec![slow]).unwrap();
         let data = data(&sim);
         let other = client(&sim);
-        let ctx = Ctx::new(&data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create");
+        let ctx = create_ctx(&data);
         let elsewhere = async {
             tokio::time::sleep(Duration::from_millis(150)).await;
             other.refresh(LB, None).await.unwrap()
@@ -205,8 +209,7 @@ pub(crate) mod against_the_simulator {
         sim.add_faults(vec![serde_json::from_value(rule).unwrap()])
             .unwrap();
         let data = data(&sim);
-        let ctx = Ctx::new(&data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create");
+        let ctx = create_ctx(&data);
         assert_eq!(
             deploy(&ctx, &target(), &log_steps).await.unwrap(),
             0,
@@ -246,8 +249,7 @@ pub(crate) mod against_the_simulator {
     async fn nothing_pending_means_a_single_round_trip_and_no_refresh() {
         let sim = sim(Duration::from_millis(50)).await;
         let data = data(&sim);
-        let ctx = Ctx::new(&data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create");
+        let ctx = create_ctx(&data);
         assert_eq!(deploy(&ctx, &target(), &log_steps).await.unwrap(), 0);
         let before = sim.requests().len();
         assert_eq!(deploy(&ctx, &target(), &log_steps).await.unwrap(), 0);
@@ -328,8 +330,7 @@ pub(crate) mod against_the_simulator {
         ])
         .unwrap();
         let data = data(&sim);
-        let ctx = Ctx::new(&data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create");
+        let ctx = create_ctx(&data);
         let started = Instant::now();
         assert_eq!(deploy(&ctx, &target(), &log_steps).await.unwrap(), 0);
         let elapsed = started.elapsed();

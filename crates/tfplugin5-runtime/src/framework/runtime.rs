@@ -240,12 +240,7 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
             return match self.resource.create(&ctx, &planned, &config, diags).await {
                 Some(created) => self.finish_apply(created, &planned, diags),
                 None => {
-                    if !diags.has_errors() {
-                        diags.error(
-                            "Provider produced no object",
-                            format!("{} create returned no state.", self.type_name()),
-                        );
-                    }
+                    self.report_no_object(Operation::Create, diags);
                     Value::Null
                 }
             };
@@ -262,14 +257,23 @@ impl<D: Send + Sync + 'static> ManagedResource<D> {
         {
             Some(updated) => self.finish_apply(updated, &planned, diags),
             None => {
-                if !diags.has_errors() {
-                    diags.error(
-                        "Provider produced no object",
-                        format!("{} update returned no state.", self.type_name()),
-                    );
-                }
+                self.report_no_object(Operation::Update, diags);
                 prior
             }
+        }
+    }
+
+    /// Reports that a create or update returned no object, unless the resource already said why.
+    fn report_no_object(&self, operation: Operation, diags: &mut Diagnostics) {
+        if !diags.has_errors() {
+            diags.error(
+                "Provider produced no object",
+                format!(
+                    "{} {} returned no state.",
+                    self.type_name(),
+                    operation.name()
+                ),
+            );
         }
     }
 

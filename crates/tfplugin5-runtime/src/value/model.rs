@@ -34,12 +34,7 @@ impl Value {
         I: IntoIterator<Item = (S, Value)>,
         S: Into<String>,
     {
-        Self::Object(
-            attributes
-                .into_iter()
-                .map(|(name, value)| (name.into(), value))
-                .collect(),
-        )
+        Self::Object(super::named(attributes))
     }
 
     /// A map from `(key, value)` pairs.
@@ -48,12 +43,7 @@ impl Value {
         I: IntoIterator<Item = (S, Value)>,
         S: Into<String>,
     {
-        Self::Map(
-            entries
-                .into_iter()
-                .map(|(key, value)| (key.into(), value))
-                .collect(),
-        )
+        Self::Map(super::named(entries))
     }
 
     /// A list.

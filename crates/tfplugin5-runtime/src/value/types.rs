@@ -52,12 +52,7 @@ impl Type {
         I: IntoIterator<Item = (S, Type)>,
         S: Into<String>,
     {
-        Self::Object(
-            attributes
-                .into_iter()
-                .map(|(name, ty)| (name.into(), ty))
-                .collect(),
-        )
+        Self::Object(super::named(attributes))
     }
 
     /// The JSON form of the type, as Terraform's `cty.Type.MarshalJSON` writes it.
