@@ -236,7 +236,7 @@ pub async fn snapshot(
         farm_ids.extend(farms);
         frontend_ids.extend(frontends);
     }
-    let mut trusted = trusted_frontends(written, service_name, &frontend_ids, &farm_ids);
+    let trusted = trusted_frontends(written, service_name, &frontend_ids, &farm_ids);
     let unknown: Vec<(Protocol, i64)> = frontend_ids
         .iter()
         .filter(|key| !trusted.contains_key(key))
@@ -249,10 +249,7 @@ pub async fn snapshot(
             None => Ok(Vec::new()),
         }
     };
-    let mut early_farms: HashMap<(Protocol, i64), FarmFacts> = early_farms
-        .into_iter()
-        .map(|facts| ((facts.protocol, facts.farm_id), facts))
-        .collect();
+    let early_farms = keyed(early_farms, farm_key);
     let unread_farms = farm_ids
         .iter()
         .filter(|key| !early_farms.contains_key(key))
@@ -277,23 +274,12 @@ pub async fn snapshot(
         },
     );
     let (vrack_networks, farms, read) = tokio::try_join!(vrack_networks, farms, frontends)?;
-    // In the listed order, whichever way each was learnt.
-    let mut read: HashMap<(Protocol, i64), FrontendFacts> = read
-        .into_iter()
-        .map(|facts| ((facts.protocol, facts.frontend_id), facts))
-        .collect();
-    let frontends = frontend_ids
-        .iter()
-        .filter_map(|key| trusted.remove(key).or_else(|| read.remove(key)))
-        .collect();
-    let mut farms: HashMap<(Protocol, i64), FarmFacts> = farms
-        .into_iter()
-        .map(|facts| ((facts.protocol, facts.farm_id), facts))
-        .collect();
-    let farms = farm_ids
-        .iter()
-        .filter_map(|key| early_farms.remove(key).or_else(|| farms.remove(key)))
-        .collect();
+    let frontends = in_listed_order(
+        &frontend_ids,
+        trusted,
+        keyed(read, |f| (f.protocol, f.frontend_id)),
+    );
+    let farms = in_listed_order(&farm_ids, early_farms, keyed(farms, farm_key));
 
     Ok(LbSnapshot {
         service_name: service_name.to_owned(),
@@ -302,6 +288,29 @@ pub async fn snapshot(
         farms,
         frontends,
     })
+}
+
+/// The key of a farm's facts.
+fn farm_key(facts: &FarmFacts) -> (Protocol, i64) {
+    (facts.protocol, facts.farm_id)
+}
+
+/// `items` by their protocol and id.
+fn keyed<T>(items: Vec<T>, key: impl Fn(&T) -> (Protocol, i64)) -> HashMap<(Protocol, i64), T> {
+    items.into_iter().map(|item| (key(&item), item)).collect()
+}
+
+/// The facts of the `listed` objects, in the listed order, from `known` or else `read`, whichever way each was
+/// learnt; a listed object in neither (deleted while being read) is left out.
+fn in_listed_order<T>(
+    listed: &[(Protocol, i64)],
+    mut known: HashMap<(Protocol, i64), T>,
+    mut read: HashMap<(Protocol, i64), T>,
+) -> Vec<T> {
+    listed
+        .iter()
+        .filter_map(|key| known.remove(key).or_else(|| read.remove(key)))
+        .collect()
 }
 
 /// The facts of the listed `frontend_ids` that can be taken from what this process wrote: trusted objects that
