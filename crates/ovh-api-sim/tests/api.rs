@@ -34,6 +34,13 @@ async fn refresh(client: &Client, sn: &str) -> Value {
     wait_task(client, &task_path(sn, &task)).await
 }
 
+/// Refreshes `sn`, which a deploy condition forbids: the task must fail; returns its comment.
+async fn refused_refresh(client: &Client, sn: &str) -> String {
+    let failed = refresh(client, sn).await;
+    assert_eq!(failed["status"], "error", "{failed}");
+    failed["comment"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn not_found_errors_are_ovh_shaped() {
     let sim = start(100).await;
@@ -403,25 +410,14 @@ async fn each_violated_deploy_condition_fails_the_refresh_naming_the_cause() {
     let sim = start(30).await;
     let client = Client::new(&sim);
     // No frontend at all.
-    let failed = refresh(&client, LB).await;
-    assert_eq!(failed["status"], "error");
-    assert!(
-        failed["comment"].as_str().unwrap().contains("no frontend"),
-        "{failed}"
-    );
+    let comment = refused_refresh(&client, LB).await;
+    assert!(comment.contains("no frontend"), "{comment}");
 
     // A frontend with no route, redirect or default farm; then made valid by a route.
     let fe = create_frontend(&client, "tcp", json!({"port": "22", "zone": "all"})).await;
     let id = fe["frontendId"].as_u64().unwrap();
-    let failed = refresh(&client, LB).await;
-    assert_eq!(failed["status"], "error");
-    assert!(
-        failed["comment"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("frontend {id}")),
-        "{failed}"
-    );
+    let comment = refused_refresh(&client, LB).await;
+    assert!(comment.contains(&format!("frontend {id}")), "{comment}");
     let route = client
         .ok(
             "POST",
@@ -469,9 +465,7 @@ async fn each_violated_deploy_condition_fails_the_refresh_naming_the_cause() {
             json!({"zone": "sbg", "port": 22}),
         )
         .await;
-    let failed = refresh(&client, VRACK_LB).await;
-    assert_eq!(failed["status"], "error");
-    let comment = failed["comment"].as_str().unwrap();
+    let comment = refused_refresh(&client, VRACK_LB).await;
     assert!(
         comment.contains(&format!("farm {}", farm["farmId"])) && comment.contains("vRack"),
         "{comment}"
@@ -496,13 +490,6 @@ async fn a_farm_in_a_vrack_on_an_lb_outside_one_fails_the_refresh() {
         json!({"port": "80", "zone": "all", "redirectLocation": "https://example.com"}),
     )
     .await;
-    let failed = refresh(&client, LB).await;
-    assert_eq!(failed["status"], "error");
-    assert!(
-        failed["comment"]
-            .as_str()
-            .unwrap()
-            .contains("farm 11 (http)"),
-        "{failed}"
-    );
+    let comment = refused_refresh(&client, LB).await;
+    assert!(comment.contains("farm 11 (http)"), "{comment}");
 }
