@@ -236,7 +236,7 @@ pub async fn snapshot(
         farm_ids.extend(farms);
         frontend_ids.extend(frontends);
     }
-    let mut trusted = trusted_frontends(written, service_name, &frontend_ids, &farm_ids);
+    let trusted = trusted_frontends(written, service_name, &frontend_ids, &farm_ids);
     let unknown: Vec<(Protocol, i64)> = frontend_ids
         .iter()
         .filter(|key| !trusted.contains_key(key))
@@ -249,10 +249,7 @@ pub async fn snapshot(
             None => Ok(Vec::new()),
         }
     };
-    let mut early_farms: HashMap<(Protocol, i64), FarmFacts> = early_farms
-        .into_iter()
-        .map(|facts| ((facts.protocol, facts.farm_id), facts))
-        .collect();
+    let early_farms = by_key(early_farms, |facts| (facts.protocol, facts.farm_id));
     let unread_farms = farm_ids
         .iter()
         .filter(|key| !early_farms.contains_key(key))
@@ -278,22 +275,10 @@ pub async fn snapshot(
     );
     let (vrack_networks, farms, read) = tokio::try_join!(vrack_networks, farms, frontends)?;
     // In the listed order, whichever way each was learnt.
-    let mut read: HashMap<(Protocol, i64), FrontendFacts> = read
-        .into_iter()
-        .map(|facts| ((facts.protocol, facts.frontend_id), facts))
-        .collect();
-    let frontends = frontend_ids
-        .iter()
-        .filter_map(|key| trusted.remove(key).or_else(|| read.remove(key)))
-        .collect();
-    let mut farms: HashMap<(Protocol, i64), FarmFacts> = farms
-        .into_iter()
-        .map(|facts| ((facts.protocol, facts.farm_id), facts))
-        .collect();
-    let farms = farm_ids
-        .iter()
-        .filter_map(|key| early_farms.remove(key).or_else(|| farms.remove(key)))
-        .collect();
+    let read = by_key(read, |facts| (facts.protocol, facts.frontend_id));
+    let frontends = in_listed_order(&frontend_ids, trusted, read);
+    let farms = by_key(farms, |facts| (facts.protocol, facts.farm_id));
+    let farms = in_listed_order(&farm_ids, early_farms, farms);
 
     Ok(LbSnapshot {
         service_name: service_name.to_owned(),
@@ -302,6 +287,26 @@ pub async fn snapshot(
         farms,
         frontends,
     })
+}
+
+/// Facts by their `(protocol, id)`, so that [`in_listed_order`] can pick them.
+fn by_key<T>(facts: Vec<T>, key: impl Fn(&T) -> (Protocol, i64)) -> HashMap<(Protocol, i64), T> {
+    facts
+        .into_iter()
+        .map(|facts| (key(&facts), facts))
+        .collect()
+}
+
+/// The facts of the listed `ids`, in the listed order, each from `first` or else from `then` (learnt two ways:
+/// trusted or read early, and read now); an id in neither (deleted meanwhile) is left out.
+fn in_listed_order<T>(
+    ids: &[(Protocol, i64)],
+    mut first: HashMap<(Protocol, i64), T>,
+    mut then: HashMap<(Protocol, i64), T>,
+) -> Vec<T> {
+    ids.iter()
+        .filter_map(|key| first.remove(key).or_else(|| then.remove(key)))
+        .collect()
 }
 
 /// The facts of the listed `frontend_ids` that can be taken from what this process wrote: trusted objects that
