@@ -464,6 +464,21 @@ pub(crate) mod testing {
         ovh_client::Client::new(config, options).expect("the client builds")
     }
 
+    /// Simulator fault rules for the two ways a POST to `path` (a simulator path pattern) fails `times` times
+    /// before the API acts on it: dropped unhandled, and answered with the 5xx `status`. A create or deploy must
+    /// send it again after either.
+    pub(crate) fn unacted_post_faults(
+        path: &str,
+        status: u16,
+        times: u32,
+    ) -> [serde_json::Value; 2] {
+        [
+            serde_json::json!({"method": "POST", "path": path, "kind": "drop", "times": times}),
+            serde_json::json!({"method": "POST", "path": path, "kind": "status", "status": status,
+                               "times": times}),
+        ]
+    }
+
     /// An in-process simulator holding one load balancer, `service_name` in `zones`, and the provider data of a
     /// [`sim_client`] of it.
     pub(crate) async fn sim_with_lb(
