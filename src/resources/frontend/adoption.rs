@@ -241,6 +241,7 @@ fn is_what_was_asked(candidate: &ApiFrontend, body: &ApiFrontend) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::common::testing::{api_error, transport_error};
 
     fn frontend(port: &str, zone: &str, ips: Option<&[&str]>) -> ApiFrontend {
         ApiFrontend {
@@ -306,21 +307,10 @@ mod tests {
 
     #[test]
     fn lost_answers_are_5xx_and_transport_failures_only() {
-        let api = |status| {
-            CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(
-                status, b"{}", None,
-            )))
-        };
-        assert!(answer_may_be_lost(&api(500)) && answer_may_be_lost(&api(504)));
-        assert!(!answer_may_be_lost(&api(400)) && !answer_may_be_lost(&api(409)));
-        let dropped = ovh_client::Error::Transport {
-            method: "POST".into(),
-            route: "/ipLoadbalancing/lb/http/frontend".into(),
-            attempts: 1,
-            message: "connection closed".into(),
-            delivery: ovh_client::Delivery::MaybeSent,
-        };
-        assert!(answer_may_be_lost(&CallError::Api(dropped)));
+        assert!(answer_may_be_lost(&api_error(500)) && answer_may_be_lost(&api_error(504)));
+        assert!(!answer_may_be_lost(&api_error(400)) && !answer_may_be_lost(&api_error(409)));
+        let dropped = transport_error(ovh_client::Delivery::MaybeSent);
+        assert!(answer_may_be_lost(&dropped));
         let stopped = CallError::Interrupted(tfplugin5_runtime::framework::Interrupted::Cancelled);
         assert!(!answer_may_be_lost(&stopped));
     }
@@ -575,9 +565,7 @@ mod tests {
 
     #[test]
     fn an_ambiguous_adoption_says_how_to_import() {
-        let post = CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(
-            502, b"{}", None,
-        )));
+        let post = api_error(502);
         let failure = CreateFailure::Ambiguous {
             post,
             ids: vec![7, 9],
