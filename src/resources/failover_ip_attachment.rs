@@ -24,6 +24,7 @@ use super::recovery::{self, Conflict, Found, PostFailure};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
+use tfplugin5_runtime::framework::timeouts::Operation;
 use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
@@ -93,11 +94,10 @@ impl Resource<ProviderData> for FailoverIpAttachment {
     }
 
     fn timeouts(&self) -> Option<TimeoutDefaults> {
-        Some(TimeoutDefaults {
-            create: Some(DEFAULT_TIMEOUT),
-            delete: Some(DEFAULT_TIMEOUT),
-            ..Default::default()
-        })
+        Some(TimeoutDefaults::only(
+            &[Operation::Create, Operation::Delete],
+            DEFAULT_TIMEOUT,
+        ))
     }
 
     fn identity(&self) -> Option<Identity> {
