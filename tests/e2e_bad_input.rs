@@ -131,32 +131,14 @@ fn assert_no_crash(output: &TfOutput) {
 
 /// One invalid resource: its type and name, the arguments after `service_name`, and the attribute, summary and
 /// detail fragment its error must carry.
-struct Case {
-    resource: &'static str,
-    name: &'static str,
-    arguments: &'static str,
-    attribute: &'static str,
-    summary: &'static str,
-    detail: &'static str,
-}
-
-const fn case(
-    resource: &'static str,
-    name: &'static str,
-    arguments: &'static str,
-    attribute: &'static str,
-    summary: &'static str,
-    detail: &'static str,
-) -> Case {
-    Case {
-        resource,
-        name,
-        arguments,
-        attribute,
-        summary,
-        detail,
-    }
-}
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 const HTTP: &str = "ovhiplb_http_frontend";
 const TCP: &str = "ovhiplb_tcp_frontend";
@@ -166,7 +148,7 @@ const REFRESH: &str = "ovhiplb_refresh";
 
 /// Everything Terraform can reject without the API, by `terraform validate`.
 const VALIDATE_CASES: &[Case] = &[
-    case(
+    (
         HTTP,
         "port_zero",
         r#"port = "0""#,
@@ -174,7 +156,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid port",
         "port 0 in \"0\" is out of range",
     ),
-    case(
+    (
         UDP,
         "port_too_high",
         r#"port = "65000""#,
@@ -182,7 +164,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid port",
         "each port must be from 1 to 49151",
     ),
-    case(
+    (
         TCP,
         "port_backwards",
         r#"port = "90-80""#,
@@ -190,7 +172,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid port",
         "must go from a lower to a higher port",
     ),
-    case(
+    (
         HTTP,
         "port_words",
         r#"port = "http""#,
@@ -198,7 +180,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid port",
         "\"http\"",
     ),
-    case(
+    (
         TCP,
         "port_empty_item",
         r#"port = "80,,443""#,
@@ -206,7 +188,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid port",
         "80,,443",
     ),
-    case(
+    (
         HTTP,
         "port_empty",
         r#"port = """#,
@@ -214,7 +196,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid port",
         "the port is empty",
     ),
-    case(
+    (
         HTTP,
         "ipfo_not_ip",
         r#"dedicated_ipfo = ["203.0.113.300"]"#,
@@ -222,7 +204,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid IP address or block",
         "\"203.0.113.300\" is not an IP address or block",
     ),
-    case(
+    (
         TCP,
         "source_host_bits",
         r#"allowed_source = ["10.0.0.1/8"]"#,
@@ -230,7 +212,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid IP address or block",
         "has host bits set: the block starts at 10.0.0.0/8",
     ),
-    case(
+    (
         HTTP,
         "source_bad_prefix",
         r#"denied_source = ["192.0.2.0/33"]"#,
@@ -238,7 +220,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid IP address or block",
         "invalid prefix length \"33\"",
     ),
-    case(
+    (
         HTTP,
         "both_sources",
         "allowed_source = [\"10.0.0.0/8\"]\n  denied_source = [\"192.0.2.0/24\"]",
@@ -246,7 +228,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Conflicting source filters",
         "cannot both be set",
     ),
-    case(
+    (
         HTTP,
         "farm_negative",
         "default_farm_id = -3",
@@ -254,7 +236,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Value out of range",
         "-3 is not an integer from 1",
     ),
-    case(
+    (
         UDP,
         "farm_fraction",
         "default_farm_id = 1.5",
@@ -262,7 +244,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Value out of range",
         "1.5 is not an integer",
     ),
-    case(
+    (
         HTTP,
         "unknown_argument",
         r#"colour = "blue""#,
@@ -270,7 +252,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Unsupported argument",
         "\"colour\" is not expected here",
     ),
-    case(
+    (
         HTTP,
         "wrong_type",
         r#"disabled = "maybe""#,
@@ -278,7 +260,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Incorrect attribute value type",
         "a bool is required",
     ),
-    case(
+    (
         TCP,
         "wrong_collection",
         r#"dedicated_ipfo = "203.0.113.7""#,
@@ -286,7 +268,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Incorrect attribute value type",
         "set of string required",
     ),
-    case(
+    (
         ATTACHMENT,
         "ip_not_ip",
         r#"ip = "not-an-ip""#,
@@ -294,7 +276,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid IP address or block",
         "\"not-an-ip\" is not an IP address or block",
     ),
-    case(
+    (
         ATTACHMENT,
         "ip_host_bits",
         r#"ip = "203.0.113.7/24""#,
@@ -302,7 +284,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid IP address or block",
         "the block starts at 203.0.113.0/24",
     ),
-    case(
+    (
         REFRESH,
         "zone_empty",
         r#"zone = """#,
@@ -310,7 +292,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid zone",
         "must not be empty",
     ),
-    case(
+    (
         REFRESH,
         "timeout_words",
         r#"timeouts { create = "soon" }"#,
@@ -318,7 +300,7 @@ const VALIDATE_CASES: &[Case] = &[
         "Invalid timeout",
         "\"soon\" is not a valid duration",
     ),
-    case(
+    (
         ATTACHMENT,
         "timeout_negative",
         r#"timeouts { delete = "-5m" }"#,
@@ -352,14 +334,11 @@ fn required_arguments(resource: &str, arguments: &str) -> String {
 
 fn validate_cases_config() -> String {
     let mut body = String::new();
-    for c in VALIDATE_CASES {
+    for &(resource, name, arguments, ..) in VALIDATE_CASES {
         body.push_str(&format!(
-            "resource \"{}\" \"{}\" {{\n  service_name = {}\n  {}\n  {}\n}}\n\n",
-            c.resource,
-            c.name,
+            "resource \"{resource}\" \"{name}\" {{\n  service_name = {}\n  {}\n  {arguments}\n}}\n\n",
             hcl_string(LB),
-            required_arguments(c.resource, c.arguments),
-            c.arguments
+            required_arguments(resource, arguments),
         ));
     }
     for (name, service_name, _) in SERVICE_NAME_CASES {
@@ -412,35 +391,27 @@ fn invalid_arguments_are_rejected_by_validate_naming_the_attribute() {
     let errors = json_errors(&output);
 
     let mut expected = 0;
-    for c in VALIDATE_CASES {
+    for &(resource, name, _, attribute, summary, detail_part) in VALIDATE_CASES {
         let mine: Vec<&Value> = errors
             .iter()
-            .filter(|d| is_about(d, c.resource, c.name))
+            .filter(|d| is_about(d, resource, name))
             .collect();
         assert_eq!(
             mine.len(),
             1,
-            "{}.{}: expected exactly one error, got {mine:#?}",
-            c.resource,
-            c.name
+            "{resource}.{name}: expected exactly one error, got {mine:#?}"
         );
         let d = mine[0];
-        assert_eq!(d["summary"], c.summary, "{}.{}: {d:#}", c.resource, c.name);
+        assert_eq!(d["summary"], summary, "{resource}.{name}: {d:#}");
         let detail = d["detail"].as_str().unwrap_or_default();
         assert!(
-            detail.contains(c.detail),
-            "{}.{}: detail {detail:?} lacks {:?}",
-            c.resource,
-            c.name,
-            c.detail
+            detail.contains(detail_part),
+            "{resource}.{name}: detail {detail:?} lacks {detail_part:?}"
         );
         let code = d["snippet"]["code"].as_str().unwrap_or_default();
         assert!(
-            code.contains(c.attribute),
-            "{}.{}: the error does not point at {} (snippet {code:?})",
-            c.resource,
-            c.name,
-            c.attribute
+            code.contains(attribute),
+            "{resource}.{name}: the error does not point at {attribute} (snippet {code:?})"
         );
         expected += 1;
     }

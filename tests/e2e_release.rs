@@ -433,12 +433,9 @@ fn mirror_workdir(mirror: &Path) -> TfWorkdir {
 
 #[track_caller]
 fn assert_installed_from_mirror(init: &TfOutput) {
-    init.assert_success();
+    init.assert_success()
+        .assert_contains(&[&format!("Installed ovhiplb/ovhiplb v{VERSION}")]);
     let text = init.combined();
-    assert!(
-        text.contains(&format!("Installed ovhiplb/ovhiplb v{VERSION}")),
-        "{init}"
-    );
     assert!(
         !text.contains("development overrides") && !text.contains("dev_overrides"),
         "{init}"

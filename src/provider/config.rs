@@ -410,39 +410,44 @@ mod tests {
 
     #[test]
     fn conflicts_with_the_environment_name_the_attribute_and_the_variable() {
-        let (path, detail) = configure_error(
-            &[("application_key", "AK"), ("application_secret", "AS")],
-            &[("OVH_ACCESS_TOKEN", "T")],
-        );
-        assert_eq!(path.as_deref(), Some("application_key"));
-        assert!(
-            detail.contains("environment variable OVH_ACCESS_TOKEN"),
-            "{detail}"
-        );
-
-        let (path, detail) = configure_error(&[("client_id", "ID")], &[]);
-        assert_eq!(path.as_deref(), Some("client_id"));
-        assert!(detail.contains("client_secret is missing"), "{detail}");
-
-        // The half given comes from the environment: point at the attribute that would complete it.
-        let (path, detail) = configure_error(&[], &[("OVH_CLIENT_SECRET", "S")]);
-        assert_eq!(path.as_deref(), Some("client_id"));
-        assert!(
-            detail.contains("environment variable OVH_CLIENT_SECRET"),
-            "{detail}"
-        );
-
-        let (path, _) = configure_error(&[("consumer_key", "CK")], &[]);
-        assert_eq!(path.as_deref(), Some("consumer_key"));
-
+        type Settings<'a> = &'a [(&'a str, &'a str)];
         let oauth2 = [("OVH_CLIENT_ID", "I"), ("OVH_CLIENT_SECRET", "S")];
-        let (path, _) = configure_error(&[("endpoint", "kimsufi-ca")], &oauth2);
-        assert_eq!(path.as_deref(), Some("endpoint"));
-
-        // Nothing in the block to point at.
-        let (path, _) = configure_error(&[], &[("OVH_ACCESS_TOKEN", "T"), oauth2[0], oauth2[1]]);
-        assert_eq!(path, None);
-        let (path, _) = configure_error(&[], &[]);
-        assert_eq!(path, None);
+        // The settings and environment, then the attribute the error points at and a part of its detail.
+        let cases: [(Settings, Settings, Option<&str>, &str); 7] = [
+            (
+                &[("application_key", "AK"), ("application_secret", "AS")],
+                &[("OVH_ACCESS_TOKEN", "T")],
+                Some("application_key"),
+                "environment variable OVH_ACCESS_TOKEN",
+            ),
+            (
+                &[("client_id", "ID")],
+                &[],
+                Some("client_id"),
+                "client_secret is missing",
+            ),
+            // The half given comes from the environment: point at the attribute that would complete it.
+            (
+                &[],
+                &[("OVH_CLIENT_SECRET", "S")],
+                Some("client_id"),
+                "environment variable OVH_CLIENT_SECRET",
+            ),
+            (&[("consumer_key", "CK")], &[], Some("consumer_key"), ""),
+            (&[("endpoint", "kimsufi-ca")], &oauth2, Some("endpoint"), ""),
+            // Nothing in the block to point at.
+            (
+                &[],
+                &[("OVH_ACCESS_TOKEN", "T"), oauth2[0], oauth2[1]],
+                None,
+                "",
+            ),
+            (&[], &[], None, ""),
+        ];
+        for (settings, env, expected_path, expected_detail) in cases {
+            let (path, detail) = configure_error(settings, env);
+            assert_eq!(path.as_deref(), expected_path, "{settings:?} {env:?}");
+            assert!(detail.contains(expected_detail), "{detail}");
+        }
     }
 }

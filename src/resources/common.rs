@@ -464,6 +464,40 @@ pub(crate) mod testing {
         ovh_client::Client::new(config, options).expect("the client builds")
     }
 
+    /// What a call returns when the API answered `status` (with an empty object): for the recovery rule's tests.
+    pub(crate) fn api_error(status: u16) -> super::CallError {
+        super::CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(
+            status, b"{}", None,
+        )))
+    }
+
+    /// What a call returns when a POST failed in transport with `delivery` (`MaybeSent`: the connection closed
+    /// after the request went out): for the recovery rule's tests.
+    pub(crate) fn transport_error(delivery: ovh_client::Delivery) -> super::CallError {
+        super::CallError::Api(ovh_client::Error::Transport {
+            method: "POST".into(),
+            route: "/ipLoadbalancing/lb/udp/frontend".into(),
+            attempts: 1,
+            message: "connection closed".into(),
+            delivery,
+        })
+    }
+
+    /// Simulator fault rules for the two ways a POST to `path` (a simulator path pattern) fails `times` times
+    /// before the API acts on it: dropped unhandled, and answered with the 5xx `status`. A create or deploy must
+    /// send it again after either.
+    pub(crate) fn unacted_post_faults(
+        path: &str,
+        status: u16,
+        times: u32,
+    ) -> [serde_json::Value; 2] {
+        [
+            serde_json::json!({"method": "POST", "path": path, "kind": "drop", "times": times}),
+            serde_json::json!({"method": "POST", "path": path, "kind": "status", "status": status,
+                               "times": times}),
+        ]
+    }
+
     /// An in-process simulator holding one load balancer, `service_name` in `zones`, and the provider data of a
     /// [`sim_client`] of it.
     pub(crate) async fn sim_with_lb(

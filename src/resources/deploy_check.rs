@@ -249,7 +249,7 @@ pub async fn snapshot(
             None => Ok(Vec::new()),
         }
     };
-    let early_farms = keyed(early_farms, farm_key);
+    let early_farms = by_key(early_farms, |facts| (facts.protocol, facts.farm_id));
     let unread_farms = farm_ids
         .iter()
         .filter(|key| !early_farms.contains_key(key))
@@ -274,12 +274,11 @@ pub async fn snapshot(
         },
     );
     let (vrack_networks, farms, read) = tokio::try_join!(vrack_networks, farms, frontends)?;
-    let frontends = in_listed_order(
-        &frontend_ids,
-        trusted,
-        keyed(read, |f| (f.protocol, f.frontend_id)),
-    );
-    let farms = in_listed_order(&farm_ids, early_farms, keyed(farms, farm_key));
+    // In the listed order, whichever way each was learnt.
+    let read = by_key(read, |facts| (facts.protocol, facts.frontend_id));
+    let frontends = in_listed_order(&frontend_ids, trusted, read);
+    let farms = by_key(farms, |facts| (facts.protocol, facts.farm_id));
+    let farms = in_listed_order(&farm_ids, early_farms, farms);
 
     Ok(LbSnapshot {
         service_name: service_name.to_owned(),
@@ -290,26 +289,23 @@ pub async fn snapshot(
     })
 }
 
-/// The key of a farm's facts.
-fn farm_key(facts: &FarmFacts) -> (Protocol, i64) {
-    (facts.protocol, facts.farm_id)
+/// Facts by their `(protocol, id)`, so that [`in_listed_order`] can pick them.
+fn by_key<T>(facts: Vec<T>, key: impl Fn(&T) -> (Protocol, i64)) -> HashMap<(Protocol, i64), T> {
+    facts
+        .into_iter()
+        .map(|facts| (key(&facts), facts))
+        .collect()
 }
 
-/// `items` by their protocol and id.
-fn keyed<T>(items: Vec<T>, key: impl Fn(&T) -> (Protocol, i64)) -> HashMap<(Protocol, i64), T> {
-    items.into_iter().map(|item| (key(&item), item)).collect()
-}
-
-/// The facts of the `listed` objects, in the listed order, from `known` or else `read`, whichever way each was
-/// learnt; a listed object in neither (deleted while being read) is left out.
+/// The facts of the listed `ids`, in the listed order, each from `first` or else from `then` (learnt two ways:
+/// trusted or read early, and read now); an id in neither (deleted meanwhile) is left out.
 fn in_listed_order<T>(
-    listed: &[(Protocol, i64)],
-    mut known: HashMap<(Protocol, i64), T>,
-    mut read: HashMap<(Protocol, i64), T>,
+    ids: &[(Protocol, i64)],
+    mut first: HashMap<(Protocol, i64), T>,
+    mut then: HashMap<(Protocol, i64), T>,
 ) -> Vec<T> {
-    listed
-        .iter()
-        .filter_map(|key| known.remove(key).or_else(|| read.remove(key)))
+    ids.iter()
+        .filter_map(|key| first.remove(key).or_else(|| then.remove(key)))
         .collect()
 }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, model};
+use tfplugin5_runtime::framework::timeouts::Operation;
 use tfplugin5_runtime::framework::validators;
 use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
@@ -79,10 +80,7 @@ impl Resource<ProviderData> for DeployOnDestroy {
     }
 
     fn timeouts(&self) -> Option<TimeoutDefaults> {
-        Some(TimeoutDefaults {
-            delete: Some(DEFAULT_TIMEOUT),
-            ..Default::default()
-        })
+        Some(TimeoutDefaults::only(&[Operation::Delete], DEFAULT_TIMEOUT))
     }
 
     fn identity(&self) -> Option<Identity> {

@@ -24,6 +24,7 @@ use super::recovery::{self, Conflict, Found, PostFailure};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::{Diagnostic, Diagnostics};
 use tfplugin5_runtime::framework::model::{Model, attr_name, model};
+use tfplugin5_runtime::framework::timeouts::Operation;
 use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
 use tfplugin5_runtime::value::Value;
@@ -93,11 +94,10 @@ impl Resource<ProviderData> for FailoverIpAttachment {
     }
 
     fn timeouts(&self) -> Option<TimeoutDefaults> {
-        Some(TimeoutDefaults {
-            create: Some(DEFAULT_TIMEOUT),
-            delete: Some(DEFAULT_TIMEOUT),
-            ..Default::default()
-        })
+        Some(TimeoutDefaults::only(
+            &[Operation::Create, Operation::Delete],
+            DEFAULT_TIMEOUT,
+        ))
     }
 
     fn identity(&self) -> Option<Identity> {
@@ -472,6 +472,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
+    use crate::resources::common::testing::{api_error, transport_error};
     use tfplugin5_runtime::framework::{Configurable, ManagedResource};
 
     const LB: &str = "loadbalancer-0123abcd";
@@ -560,23 +561,14 @@ mod tests {
         assert!(!Goal::Detach.served_by(&t, Some(LB)));
         assert!(Goal::Attach.reached(true) && Goal::Detach.reached(false));
 
-        let api = |status| {
-            CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(
-                status,
-                b"{\"message\":\"x\"}",
-                None,
-            )))
-        };
-        assert!(may_have_started_a_task(&api(409)) && may_have_started_a_task(&api(503)));
-        assert!(!may_have_started_a_task(&api(400)) && !may_have_started_a_task(&api(404)));
-        let dropped = ovh_client::Error::Transport {
-            method: "POST".into(),
-            route: "/ip/{ip}/move".into(),
-            attempts: 1,
-            message: "connection closed".into(),
-            delivery: ovh_client::Delivery::MaybeSent,
-        };
-        assert!(may_have_started_a_task(&CallError::Api(dropped)));
+        assert!(
+            may_have_started_a_task(&api_error(409)) && may_have_started_a_task(&api_error(503))
+        );
+        assert!(
+            !may_have_started_a_task(&api_error(400)) && !may_have_started_a_task(&api_error(404))
+        );
+        let dropped = transport_error(ovh_client::Delivery::MaybeSent);
+        assert!(may_have_started_a_task(&dropped));
         assert!(!may_have_started_a_task(&CallError::Interrupted(
             tfplugin5_runtime::framework::Interrupted::Cancelled
         )));

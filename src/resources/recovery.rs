@@ -201,23 +201,8 @@ where
 mod tests {
     use std::cell::Cell;
 
-    use ovh_client::ApiError;
-
     use super::*;
-
-    fn api(status: u16) -> CallError {
-        CallError::Api(Error::Api(ApiError::from_response(status, b"{}", None)))
-    }
-
-    fn transport(delivery: Delivery) -> CallError {
-        CallError::Api(Error::Transport {
-            method: "POST".into(),
-            route: "/ipLoadbalancing/lb/udp/frontend".into(),
-            attempts: 1,
-            message: "connection closed".into(),
-            delivery,
-        })
-    }
+    use crate::resources::common::testing::{api_error, transport_error};
 
     fn too_large(status: u16) -> CallError {
         CallError::Api(Error::TooLarge {
@@ -231,13 +216,13 @@ mod tests {
     fn cases() -> Vec<(CallError, Outcome)> {
         use Outcome::{Final, Unknown, Unread};
         vec![
-            (api(400), Final),
-            (api(404), Final),
-            (api(429), Final),
-            (api(500), Unknown),
-            (api(504), Unknown),
-            (transport(Delivery::NotSent), Final),
-            (transport(Delivery::MaybeSent), Unknown),
+            (api_error(400), Final),
+            (api_error(404), Final),
+            (api_error(429), Final),
+            (api_error(500), Unknown),
+            (api_error(504), Unknown),
+            (transport_error(Delivery::NotSent), Final),
+            (transport_error(Delivery::MaybeSent), Unknown),
             (
                 CallError::Api(Error::Decode {
                     route: "POST /1.0/ip/x/move".into(),
@@ -277,8 +262,8 @@ mod tests {
                 );
             }
         }
-        assert_eq!(outcome(&api(409), Conflict::Refusal), Outcome::Final);
-        assert_eq!(outcome(&api(409), Conflict::Busy), Outcome::Busy);
+        assert_eq!(outcome(&api_error(409), Conflict::Refusal), Outcome::Final);
+        assert_eq!(outcome(&api_error(409), Conflict::Busy), Outcome::Busy);
         assert_eq!(outcome(&too_large(409), Conflict::Busy), Outcome::Busy);
     }
 
@@ -324,7 +309,7 @@ mod tests {
     async fn a_lost_answer_adopts_what_ovh_did() {
         let (result, posts, looks) = run(
             &ctx(),
-            vec![Err(transport(Delivery::MaybeSent))],
+            vec![Err(transport_error(Delivery::MaybeSent))],
             vec![Ok(Found::Adopt("created"))],
         )
         .await;
@@ -335,7 +320,7 @@ mod tests {
     async fn a_lost_answer_with_nothing_done_is_sent_again() {
         let (result, posts, looks) = run(
             &ctx(),
-            vec![Err(api(502)), Ok("created")],
+            vec![Err(api_error(502)), Ok("created")],
             vec![Ok(Found::Nothing)],
         )
         .await;
@@ -348,7 +333,7 @@ mod tests {
         // One more of each than the budget: the helper must stop on its own.
         let (mut failing, mut nothing) = (Vec::new(), Vec::new());
         for _ in 0..=posts {
-            failing.push(Err(api(503)));
+            failing.push(Err(api_error(503)));
             nothing.push(Ok(Found::Nothing));
         }
         let (result, sent, looks) = run(&ctx(), failing, nothing).await;
@@ -362,10 +347,10 @@ mod tests {
     #[tokio::test]
     async fn an_answered_error_is_returned_at_once() {
         for error in [
-            api(400),
-            api(409),
+            api_error(400),
+            api_error(409),
             too_large(400),
-            transport(Delivery::NotSent),
+            transport_error(Delivery::NotSent),
         ] {
             let text = error.to_string();
             let (result, posts, looks) = run(&ctx(), vec![Err(error)], vec![]).await;
@@ -391,7 +376,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_lookup_is_reported_with_the_post() {
         let (result, posts, looks) =
-            run(&ctx(), vec![Err(api(500))], vec![Err("list failed")]).await;
+            run(&ctx(), vec![Err(api_error(500))], vec![Err("list failed")]).await;
         assert!(
             matches!(&result, Err(PostFailure::Lookup { post, lookup: "list failed" })
                 if post.to_string().contains("500")),
@@ -406,7 +391,7 @@ mod tests {
         let token = CancellationToken::new();
         let stopped = Ctx::new((), token.clone());
         token.cancel();
-        let (result, posts, looks) = run(&stopped, vec![Err(api(502))], vec![]).await;
+        let (result, posts, looks) = run(&stopped, vec![Err(api_error(502))], vec![]).await;
         assert!(matches!(result, Err(PostFailure::Post(_))), "{result:?}");
         assert_eq!((posts, looks), (1, 0));
 
@@ -421,7 +406,12 @@ mod tests {
         let ((result, posts, looks), ()) = tokio::join!(
             run(
                 &stopping,
-                vec![Err(api(502)), Err(api(502)), Err(api(502)), Err(api(502))],
+                vec![
+                    Err(api_error(502)),
+                    Err(api_error(502)),
+                    Err(api_error(502)),
+                    Err(api_error(502))
+                ],
                 vec![Ok(Found::Nothing), Ok(Found::Nothing), Ok(Found::Nothing)],
             ),
             trigger

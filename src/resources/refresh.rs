@@ -16,6 +16,7 @@ use super::deploy::{DeployTarget, check_id_part, deploy, log_steps};
 use crate::resources::ProviderData;
 use tfplugin5_runtime::diag::Diagnostics;
 use tfplugin5_runtime::framework::model::{MaybeUnknown, Model, attr_name, field, model};
+use tfplugin5_runtime::framework::timeouts::Operation;
 use tfplugin5_runtime::framework::validators;
 use tfplugin5_runtime::framework::{Ctx, Identity, PlanChange, Resource, TimeoutDefaults};
 use tfplugin5_runtime::schema::Schema;
@@ -107,11 +108,10 @@ impl Resource<ProviderData> for Refresh {
     }
 
     fn timeouts(&self) -> Option<TimeoutDefaults> {
-        Some(TimeoutDefaults {
-            create: Some(DEFAULT_TIMEOUT),
-            update: Some(DEFAULT_TIMEOUT),
-            ..Default::default()
-        })
+        Some(TimeoutDefaults::only(
+            &[Operation::Create, Operation::Update],
+            DEFAULT_TIMEOUT,
+        ))
     }
 
     fn identity(&self) -> Option<Identity> {

@@ -16,8 +16,7 @@ fn frontends() -> String {
 
 #[tokio::test]
 async fn request_log_records_raw_paths_queries_bodies_and_statuses() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(100).await;
     client.get("/ip?type=failover").await;
     client
         .ok("POST", "/ip/203.0.113.7%2F32/move", json!({"to": LB}))
@@ -38,8 +37,7 @@ async fn request_log_records_raw_paths_queries_bodies_and_statuses() {
 
 #[tokio::test]
 async fn status_fault_with_retry_after_then_recovery() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(100).await;
     let rule = json!({"method": "GET", "path": "/ipLoadbalancing/*/failover", "kind": "status", "status": 429, "retry_after": 3, "times": 1});
     let added = admin(&sim, "POST", "/_sim/faults", Some(rule)).await;
     assert_eq!(added.status, 200, "{:?}", added.body);
@@ -61,8 +59,7 @@ async fn status_fault_with_retry_after_then_recovery() {
 
 #[tokio::test]
 async fn drop_before_handling_loses_the_request() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(100).await;
     admin(&sim, "POST", "/_sim/faults", Some(json!([{"method": "POST", "path": "/ipLoadbalancing/*/http/frontend", "kind": "drop", "times": 1}]))).await;
     let body = json!({"port": "80", "zone": "all"}).to_string();
     let sent = client.signed("POST", &frontends(), &body).send().await;
@@ -74,8 +71,7 @@ async fn drop_before_handling_loses_the_request() {
 
 #[tokio::test]
 async fn drop_after_handling_applies_the_call_and_loses_the_answer() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(100).await;
     admin(&sim, "POST", "/_sim/faults", Some(json!({"method": "POST", "path": "/1.0/ipLoadbalancing/**", "kind": "drop", "after_handling": true, "times": 1}))).await;
     let body = json!({"port": "80", "zone": "all"}).to_string();
     let sent = client.signed("POST", &frontends(), &body).send().await;
@@ -87,8 +83,7 @@ async fn drop_after_handling_applies_the_call_and_loses_the_answer() {
 
 #[tokio::test]
 async fn task_faults_fail_or_hang_the_next_task() {
-    let sim = start(50).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(50).await;
     admin(&sim, "POST", "/_sim/faults", Some(json!({"rules": [
         {"method": "POST", "path": "/ip/*/move", "kind": "task_status", "status": "ovhError", "comment": "hardware failure", "times": 1},
         {"method": "POST", "path": "/ipLoadbalancing/*/refresh", "kind": "task_stuck", "times": 1}
@@ -135,8 +130,7 @@ async fn task_faults_fail_or_hang_the_next_task() {
 
 #[tokio::test]
 async fn latency_fault_delays_the_answer() {
-    let sim = start(50).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(50).await;
     admin(
         &sim,
         "POST",
@@ -151,8 +145,7 @@ async fn latency_fault_delays_the_answer() {
 
 #[tokio::test]
 async fn admin_changes_behind_the_clients_back_and_reset() {
-    let sim = start(50).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(50).await;
     let created = admin(
         &sim,
         "POST",

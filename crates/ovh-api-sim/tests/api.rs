@@ -34,10 +34,16 @@ async fn refresh(client: &Client, sn: &str) -> Value {
     wait_task(client, &task_path(sn, &task)).await
 }
 
+/// Refreshes `sn`, which a deploy condition forbids: the task must fail; returns its comment.
+async fn refused_refresh(client: &Client, sn: &str) -> String {
+    let failed = refresh(client, sn).await;
+    assert_eq!(failed["status"], "error", "{failed}");
+    failed["comment"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn not_found_errors_are_ovh_shaped() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(100).await;
     let route = client.call("GET", "/nowhere", None).await;
     assert_eq!(
         (route.status, route.body.clone()),
@@ -72,8 +78,7 @@ async fn not_found_errors_are_ovh_shaped() {
 
 #[tokio::test]
 async fn frontend_crud_with_ovh_fields() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(100).await;
     let created = client
         .ok("POST", &frontends("http"), json!({"port": "80,443", "zone": "all", "dedicatedIpfo": ["203.0.113.8"], "defaultFarmId": 11}))
         .await;
@@ -135,8 +140,7 @@ async fn frontend_crud_with_ovh_fields() {
 
 #[tokio::test]
 async fn each_kind_of_invalid_body_is_refused_naming_the_field() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(100).await;
     let post = |body: Value| async { client.call("POST", &frontends("http"), Some(body)).await };
     let created = create_frontend(&client, "http", json!({"port": "80", "zone": "all"})).await;
     let item = format!("{}/{}", frontends("http"), created["frontendId"]);
@@ -186,8 +190,7 @@ async fn each_kind_of_invalid_body_is_refused_naming_the_field() {
 
 #[tokio::test]
 async fn frontend_rules_are_enforced() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(100).await;
     let cases = [
         (json!({"port": "0", "zone": "all"}), "[port]"),
         (json!({"port": "80-70", "zone": "all"}), "[port]"),
@@ -223,8 +226,7 @@ async fn frontend_rules_are_enforced() {
 
 #[tokio::test]
 async fn move_task_lifecycle_then_failover_lists_the_ip() {
-    let sim = start(600).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(600).await;
     let task = client
         .ok("POST", "/ip/203.0.113.7/move", json!({"to": LB}))
         .await;
@@ -287,8 +289,7 @@ async fn move_task_lifecycle_then_failover_lists_the_ip() {
 
 #[tokio::test]
 async fn move_to_an_unknown_destination_is_refused() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(100).await;
     let reply = client
         .call(
             "POST",
@@ -309,8 +310,7 @@ async fn move_to_an_unknown_destination_is_refused() {
 
 #[tokio::test]
 async fn refresh_lifecycle_and_one_at_a_time() {
-    let sim = start(600).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(600).await;
     create_frontend(
         &client,
         "http",
@@ -361,8 +361,7 @@ async fn refresh_lifecycle_and_one_at_a_time() {
 
 #[tokio::test]
 async fn pending_changes_are_counted_per_zone_and_cleared_by_a_refresh() {
-    let sim = start(50).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(50).await;
     let pending = format!("/ipLoadbalancing/{LB}/pendingChanges");
     assert_eq!(client.get(&pending).await, json!([]));
     let fe = create_frontend(
@@ -400,28 +399,16 @@ async fn pending_changes_are_counted_per_zone_and_cleared_by_a_refresh() {
 
 #[tokio::test]
 async fn each_violated_deploy_condition_fails_the_refresh_naming_the_cause() {
-    let sim = start(30).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(30).await;
     // No frontend at all.
-    let failed = refresh(&client, LB).await;
-    assert_eq!(failed["status"], "error");
-    assert!(
-        failed["comment"].as_str().unwrap().contains("no frontend"),
-        "{failed}"
-    );
+    let comment = refused_refresh(&client, LB).await;
+    assert!(comment.contains("no frontend"), "{comment}");
 
     // A frontend with no route, redirect or default farm; then made valid by a route.
     let fe = create_frontend(&client, "tcp", json!({"port": "22", "zone": "all"})).await;
     let id = fe["frontendId"].as_u64().unwrap();
-    let failed = refresh(&client, LB).await;
-    assert_eq!(failed["status"], "error");
-    assert!(
-        failed["comment"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("frontend {id}")),
-        "{failed}"
-    );
+    let comment = refused_refresh(&client, LB).await;
+    assert!(comment.contains(&format!("frontend {id}")), "{comment}");
     let route = client
         .ok(
             "POST",
@@ -469,9 +456,7 @@ async fn each_violated_deploy_condition_fails_the_refresh_naming_the_cause() {
             json!({"zone": "sbg", "port": 22}),
         )
         .await;
-    let failed = refresh(&client, VRACK_LB).await;
-    assert_eq!(failed["status"], "error");
-    let comment = failed["comment"].as_str().unwrap();
+    let comment = refused_refresh(&client, VRACK_LB).await;
     assert!(
         comment.contains(&format!("farm {}", farm["farmId"])) && comment.contains("vRack"),
         "{comment}"
@@ -496,13 +481,6 @@ async fn a_farm_in_a_vrack_on_an_lb_outside_one_fails_the_refresh() {
         json!({"port": "80", "zone": "all", "redirectLocation": "https://example.com"}),
     )
     .await;
-    let failed = refresh(&client, LB).await;
-    assert_eq!(failed["status"], "error");
-    assert!(
-        failed["comment"]
-            .as_str()
-            .unwrap()
-            .contains("farm 11 (http)"),
-        "{failed}"
-    );
+    let comment = refused_refresh(&client, LB).await;
+    assert!(comment.contains("farm 11 (http)"), "{comment}");
 }

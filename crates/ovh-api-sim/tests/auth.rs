@@ -22,8 +22,7 @@ fn assert_auth_error(reply: &Reply, status: u16, code: &str) {
 
 #[tokio::test]
 async fn a_signed_call_works_and_has_a_query_id() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (_sim, client) = start_with_client(100).await;
     let reply = client.call("GET", "/ipLoadbalancing", None).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, json!([LB, VRACK_LB]));
@@ -44,8 +43,7 @@ async fn wrong_signature_is_invalid_signature_with_the_four_keys() {
 
 #[tokio::test]
 async fn the_signature_covers_the_raw_path_query_and_body() {
-    let sim = start(100).await;
-    let client = Client::new(&sim);
+    let (sim, client) = start_with_client(100).await;
     // Same call, signed over a differently encoded URL: refused.
     let url = format!("{}/ip/203.0.113.7%2F32", sim.base_url());
     let ts = now().to_string();

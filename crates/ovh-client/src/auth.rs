@@ -99,22 +99,9 @@ impl Authenticator {
                 insert(&mut headers, "x-ovh-signature", &signature, true)?;
             }
             Auth::OAuth2 { .. } => {
-                let token = self.oauth2_token(client).await?;
-                insert(
-                    &mut headers,
-                    AUTHORIZATION.as_str(),
-                    &format!("Bearer {}", token.expose()),
-                    true,
-                )?;
+                insert_bearer(&mut headers, &self.oauth2_token(client).await?)?;
             }
-            Auth::AccessToken(token) => {
-                insert(
-                    &mut headers,
-                    AUTHORIZATION.as_str(),
-                    &format!("Bearer {}", token.expose()),
-                    true,
-                )?;
-            }
+            Auth::AccessToken(token) => insert_bearer(&mut headers, token)?,
         }
         Ok(headers)
     }
@@ -177,6 +164,16 @@ impl Authenticator {
         });
         Ok(token)
     }
+}
+
+/// Adds `Authorization: Bearer <token>` (OAuth2 and access-token authentication alike), marked sensitive.
+fn insert_bearer(headers: &mut HeaderMap, token: &Secret) -> Result<(), Error> {
+    insert(
+        headers,
+        AUTHORIZATION.as_str(),
+        &format!("Bearer {}", token.expose()),
+        true,
+    )
 }
 
 fn insert(

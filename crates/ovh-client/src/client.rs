@@ -600,26 +600,39 @@ mod tests {
         (addr, connections)
     }
 
-    #[tokio::test]
-    async fn a_refused_tls_handshake_is_not_retried() {
-        let (addr, connections) = plain_http_listener();
+    /// Calls an API at `base_url` that cannot answer, with `max_retries` retries 1 ms apart, and checks the call
+    /// failed in transport after `attempts` tries, known not to have reached the API; returns that error.
+    async fn transport_failure(base_url: &str, max_retries: u32, attempts: u32) -> Error {
         let options = ClientOptions {
             retry: RetryPolicy {
+                max_retries,
                 base_delay: Duration::from_millis(1),
                 ..RetryPolicy::default()
             },
             ..ClientOptions::default()
         };
-        let client = Client::new(token_config(&format!("https://{addr}/1.0")), options).unwrap();
+        let client = Client::new(token_config(base_url), options).unwrap();
         let error = client
             .list_zones("loadbalancer-0123abcd")
             .await
             .unwrap_err();
         assert!(
-            matches!(&error, Error::Transport { attempts: 1, .. }),
+            matches!(&error, Error::Transport { attempts: a, .. } if *a == attempts),
             "{error}"
         );
         assert_eq!(error.delivery(), Delivery::NotSent, "{error}");
+        error
+    }
+
+    #[tokio::test]
+    async fn a_refused_tls_handshake_is_not_retried() {
+        let (addr, connections) = plain_http_listener();
+        let error = transport_failure(
+            &format!("https://{addr}/1.0"),
+            RetryPolicy::default().max_retries,
+            1,
+        )
+        .await;
         assert_eq!(connections.load(Ordering::SeqCst), 1, "{error}");
 
         // A connection refused may heal (the server restarting): it is retried.
@@ -628,28 +641,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let options = ClientOptions {
-            retry: RetryPolicy {
-                max_retries: 2,
-                base_delay: Duration::from_millis(1),
-                ..RetryPolicy::default()
-            },
-            ..ClientOptions::default()
-        };
-        let client = Client::new(
-            token_config(&format!("https://127.0.0.1:{port}/1.0")),
-            options,
-        )
-        .unwrap();
-        let error = client
-            .list_zones("loadbalancer-0123abcd")
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&error, Error::Transport { attempts: 3, .. }),
-            "{error}"
-        );
-        assert_eq!(error.delivery(), Delivery::NotSent, "{error}");
+        transport_failure(&format!("https://127.0.0.1:{port}/1.0"), 2, 3).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,6 +103,7 @@ pub(crate) mod against_the_simulator {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
+    use crate::resources::common::testing::unacted_post_faults;
 
     pub(crate) const LB: &str = "loadbalancer-0123abcd";
 
@@ -234,11 +235,7 @@ pub(crate) mod against_the_simulator {
 
     #[tokio::test]
     async fn a_refresh_that_did_not_start_is_sent_again() {
-        for rule in [
-            json!({"method": "POST", "path": "/ipLoadbalancing/*/refresh", "kind": "drop", "times": 1}),
-            json!({"method": "POST", "path": "/ipLoadbalancing/*/refresh", "kind": "status", "status": 500,
-                   "times": 1}),
-        ] {
+        for rule in unacted_post_faults("/ipLoadbalancing/*/refresh", 500, 1) {
             let (posts, tasks) = deploy_under(rule.clone()).await;
             assert_eq!(posts.len(), 2, "{rule}: {posts:?}");
             assert_eq!(tasks, 1, "{rule}");

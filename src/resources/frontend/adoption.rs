@@ -241,6 +241,7 @@ fn is_what_was_asked(candidate: &ApiFrontend, body: &ApiFrontend) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::common::testing::{api_error, transport_error};
 
     fn frontend(port: &str, zone: &str, ips: Option<&[&str]>) -> ApiFrontend {
         ApiFrontend {
@@ -306,21 +307,10 @@ mod tests {
 
     #[test]
     fn lost_answers_are_5xx_and_transport_failures_only() {
-        let api = |status| {
-            CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(
-                status, b"{}", None,
-            )))
-        };
-        assert!(answer_may_be_lost(&api(500)) && answer_may_be_lost(&api(504)));
-        assert!(!answer_may_be_lost(&api(400)) && !answer_may_be_lost(&api(409)));
-        let dropped = ovh_client::Error::Transport {
-            method: "POST".into(),
-            route: "/ipLoadbalancing/lb/http/frontend".into(),
-            attempts: 1,
-            message: "connection closed".into(),
-            delivery: ovh_client::Delivery::MaybeSent,
-        };
-        assert!(answer_may_be_lost(&CallError::Api(dropped)));
+        assert!(answer_may_be_lost(&api_error(500)) && answer_may_be_lost(&api_error(504)));
+        assert!(!answer_may_be_lost(&api_error(400)) && !answer_may_be_lost(&api_error(409)));
+        let dropped = transport_error(ovh_client::Delivery::MaybeSent);
+        assert!(answer_may_be_lost(&dropped));
         let stopped = CallError::Interrupted(tfplugin5_runtime::framework::Interrupted::Cancelled);
         assert!(!answer_may_be_lost(&stopped));
     }
@@ -382,6 +372,20 @@ mod tests {
                 .await
                 .expect("created");
             created.frontend_id.expect("an id")
+        }
+
+        /// A simulator with `faults`, and the id of the one frontend created on it.
+        async fn created_with(faults: Vec<ovh_api_sim::FaultRule>) -> (Simulator, i64) {
+            let (sim, data) = sim().await;
+            sim.add_faults(faults).unwrap();
+            let id = create_one(&data).await;
+            (sim, id)
+        }
+
+        /// Checks that `posts` POSTs were sent and that frontend `id` is the only one (showing the requests if not).
+        #[track_caller]
+        fn assert_outcome(sim: &Simulator, posts: usize, id: i64) {
+            assert_eq!(outcome(sim), (posts, vec![id]), "{:#?}", sim.requests());
         }
 
         /// After an identical sibling was created: a POST dropped before the API acted is sent again (3 POSTs), one
@@ -488,15 +492,8 @@ mod tests {
         /// oversized 5xx says nothing of what OVH did: it is looked for, and sent again when nothing was created.
         #[tokio::test]
         async fn an_oversized_2xx_is_adopted_and_an_oversized_5xx_looked_for() {
-            let (created_2xx, data) = sim().await;
-            created_2xx.add_faults(vec![oversized(200, true)]).unwrap();
-            let adopted = create_one(&data).await;
-            assert_eq!(
-                outcome(&created_2xx),
-                (1, vec![adopted]),
-                "{:#?}",
-                created_2xx.requests()
-            );
+            let (created_2xx, adopted) = created_with(vec![oversized(200, true)]).await;
+            assert_outcome(&created_2xx, 1, adopted);
             assert_eq!(
                 calls(&created_2xx),
                 [
@@ -507,15 +504,8 @@ mod tests {
                 ]
             );
 
-            let (again, data) = sim().await;
-            again.add_faults(vec![oversized(502, false)]).unwrap();
-            let created = create_one(&data).await;
-            assert_eq!(
-                outcome(&again),
-                (2, vec![created]),
-                "{:#?}",
-                again.requests()
-            );
+            let (again, created) = created_with(vec![oversized(502, false)]).await;
+            assert_outcome(&again, 2, created);
         }
 
         fn slow(method: &str, ms: u64) -> ovh_api_sim::FaultRule {
@@ -544,11 +534,8 @@ mod tests {
         /// lost: the snapshot lists the POST's own frontend, which is adopted all the same, not created twice.
         #[tokio::test]
         async fn a_lost_first_answer_whose_frontend_the_snapshot_listed_is_adopted() {
-            let (sim, data) = sim().await;
-            sim.add_faults(vec![slow("GET", 300), drop_post(true)])
-                .unwrap();
-            let id = create_one(&data).await;
-            assert_eq!(outcome(&sim), (1, vec![id]), "{:#?}", sim.requests());
+            let (sim, id) = created_with(vec![slow("GET", 300), drop_post(true)]).await;
+            assert_outcome(&sim, 1, id);
             let snapshot = sim
                 .requests()
                 .into_iter()
@@ -578,9 +565,7 @@ mod tests {
 
     #[test]
     fn an_ambiguous_adoption_says_how_to_import() {
-        let post = CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(
-            502, b"{}", None,
-        )));
+        let post = api_error(502);
         let failure = CreateFailure::Ambiguous {
             post,
             ids: vec![7, 9],

@@ -379,7 +379,7 @@ mod sim_tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::resources::common::testing::sim_with_lb;
+    use crate::resources::common::testing::{sim_with_lb, unacted_post_faults};
 
     const LB: &str = "loadbalancer-0123abcd";
 
@@ -453,11 +453,7 @@ mod sim_tests {
 
     #[tokio::test]
     async fn a_create_that_did_not_happen_is_sent_again() {
-        for rule in [
-            json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "drop", "times": 2}),
-            json!({"method": "POST", "path": "/ipLoadbalancing/*/udp/frontend", "kind": "status", "status": 502,
-                   "times": 2}),
-        ] {
+        for rule in unacted_post_faults("/ipLoadbalancing/*/udp/frontend", 502, 2) {
             // Two failed POSTs before the answer: three in all for the gra frontend, plus the rbx one.
             let (sim, created, diags) = create_under(rule.clone()).await;
             assert!(created.is_some(), "{rule}: {diags:?}");

@@ -46,6 +46,13 @@ pub async fn start(task_ms: u64) -> Simulator {
     Simulator::start(config(task_ms)).await.unwrap()
 }
 
+/// A simulator as [`start`] gives it, and a [`Client`] of it with the fixture's `AK`/`AS`/`CK`.
+pub async fn start_with_client(task_ms: u64) -> (Simulator, Client) {
+    let sim = start(task_ms).await;
+    let client = Client::new(&sim);
+    (sim, client)
+}
+
 pub fn sign(secret: &str, ck: &str, method: &str, url: &str, body: &str, ts: &str) -> String {
     let mut h = Sha1::new();
     h.update(format!("{secret}+{ck}+{method}+{url}+{body}+{ts}"));

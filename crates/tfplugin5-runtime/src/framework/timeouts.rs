@@ -65,6 +65,18 @@ impl TimeoutDefaults {
         }
     }
 
+    /// `default` for each of `operations`, and no timeout setting for the others: what a resource whose
+    /// long-running work happens in some operations only declares.
+    pub fn only(operations: &[Operation], default: Duration) -> Self {
+        let of = |operation| operations.contains(&operation).then_some(default);
+        Self {
+            create: of(Operation::Create),
+            read: of(Operation::Read),
+            update: of(Operation::Update),
+            delete: of(Operation::Delete),
+        }
+    }
+
     /// The duration set for `operation`, if any.
     pub fn get(&self, operation: Operation) -> Option<Duration> {
         match operation {
@@ -144,6 +156,23 @@ mod tests {
         assert!(parse("0s").is_err());
         assert!(parse("ten minutes").is_err());
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn only_sets_the_operations_named() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            TimeoutDefaults::only(&[Operation::Create, Operation::Delete], minute),
+            TimeoutDefaults {
+                create: Some(minute),
+                delete: Some(minute),
+                ..Default::default()
+            }
+        );
+        assert_eq!(
+            TimeoutDefaults::only(&Operation::ALL, minute),
+            TimeoutDefaults::all(minute)
+        );
     }
 
     #[test]
