@@ -620,6 +620,8 @@ mod tests {
         let client = client(&sim);
         let t = target("203.0.113.7");
         attach(&ctx(), &client, &t).await.unwrap();
+        // The failover list is read before the move only: a done move task is not read back.
+        assert_eq!(calls(&sim, "GET", "/failover"), 1);
         assert!(is_attached(&ctx(), &client, &t).await.unwrap());
         assert_eq!(calls(&sim, "POST", "/move"), 1);
         // Already routed: adopted, no second move.
