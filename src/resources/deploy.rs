@@ -67,6 +67,14 @@ impl Deletions {
         by_lb.entry(service_name.to_owned()).or_default().push(what);
     }
 
+    /// Whether this process deleted anything from `service_name`.
+    pub(crate) fn any(&self, service_name: &str) -> bool {
+        let by_lb = self.by_lb.lock().unwrap_or_else(PoisonError::into_inner);
+        by_lb
+            .get(service_name)
+            .is_some_and(|deleted| !deleted.is_empty())
+    }
+
     /// What was deleted from `service_name`, in order.
     pub(crate) fn of(&self, service_name: &str) -> Vec<String> {
         let by_lb = self.by_lb.lock().unwrap_or_else(PoisonError::into_inner);
@@ -110,7 +118,7 @@ pub(crate) async fn deploy(
     // When this process changed the LB, something is almost surely pending: each look at what is pending, until the
     // conditions are checked, also reads what they need, at once, saving the check's round trips after it.
     // Otherwise (an action run on its own, a destroy that deleted nothing here) the check waits to be needed.
-    let changed_here = data.written_frontends.wrote_to(sn) || !data.deletions.of(sn).is_empty();
+    let changed_here = data.written_frontends.wrote_to(sn) || data.deletions.any(sn);
     loop {
         let ((changes, running), snapshot) = if changed_here && !conditions_checked {
             let (state, snapshot) = tokio::join!(pending_and_running(ctx, sn), read_snapshot());

@@ -43,6 +43,15 @@ fn ids_round_trip_and_bad_ids_are_explained() {
 }
 
 #[test]
+fn deletions_are_kept_per_load_balancer() {
+    let deletions = Deletions::default();
+    assert!(!deletions.any("lb-a"));
+    deletions.record("lb-a", "http frontend 7".into());
+    assert!(deletions.any("lb-a") && !deletions.any("lb-b"));
+    assert_eq!(deletions.of("lb-a"), ["http frontend 7"]);
+}
+
+#[test]
 fn pending_changes_are_counted_per_zone() {
     let list = changes(&[("gra", 2), ("rbx", 3)]);
     let all = DeployTarget {

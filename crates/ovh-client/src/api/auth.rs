@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 
-use crate::client::{Client, Clock};
+use crate::client::{Client, Clock, Request};
 use crate::error::Error;
 use crate::models::AuthDetails;
 
@@ -24,7 +24,7 @@ impl Client {
         if !self.authenticator().awaits_server_time() {
             return self.get(PATH, &[]).await;
         }
-        let early = crate::client::Request {
+        let early = Request {
             clock: Clock::Local,
             ..self.request(Method::GET, PATH, &[], None)?
         };
