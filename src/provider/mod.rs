@@ -168,6 +168,43 @@ mod tests {
         }
     }
 
+    /// Every type served takes its `service_name` through the one checked argument, so the end-to-end cases of a
+    /// malformed name (`e2e_bad_input`, on an HTTP frontend) stand for every type.
+    #[test]
+    fn every_service_name_argument_is_checked() {
+        let provider = OvhProvider::default();
+        let schemas = (provider.resources().into_iter())
+            .map(|r| (r.type_name(), r.schema()))
+            .chain((provider.data_sources().into_iter()).map(|d| (d.type_name(), d.schema())))
+            .chain((provider.list_resources().into_iter()).map(|l| (l.type_name(), l.schema())))
+            .chain((provider.actions().into_iter()).map(|a| (a.type_name(), a.schema())));
+        let mut checked = 0;
+        for (type_name, schema) in schemas {
+            let Some(argument) = schema
+                .block
+                .attributes
+                .iter()
+                .find(|a| a.name == "service_name")
+            else {
+                panic!("{type_name} has no service_name argument");
+            };
+            let mut diags = Diagnostics::new();
+            for validator in &argument.validators {
+                validator.validate(
+                    &Value::from("loadbalancer-0123abcd/http"),
+                    &tfplugin5_runtime::value::AttrPath::attr("service_name"),
+                    &mut diags,
+                );
+            }
+            assert!(
+                diags.has_errors(),
+                "{type_name}: a service name with '/' passes"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 10, "only {checked} types checked");
+    }
+
     #[test]
     fn settings_from_the_provider_block() {
         let config = Value::object([

@@ -1,4 +1,5 @@
-//! The resource, data source, list resource and action types this provider serves. Adding one is one line here.
+//! The resource, data source, list resource and action types this provider serves. Adding one is a line in its
+//! list here, and its module in the `use` below.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
     let frontends = Protocol::ALL.map(|protocol| {
         Arc::new(frontend::FrontendResource::new(protocol)) as Arc<dyn Resource<ProviderData>>
     });
-    let others: [Arc<dyn Resource<ProviderData>>; 3] = [
+    let others: Vec<Arc<dyn Resource<ProviderData>>> = vec![
         Arc::new(refresh::Refresh),
         Arc::new(deploy_on_destroy::DeployOnDestroy),
         Arc::new(failover_ip_attachment::FailoverIpAttachment),

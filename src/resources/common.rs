@@ -194,7 +194,6 @@ pub fn service_name_validator() -> impl Validator {
     tfplugin5_runtime::framework::validators::string("Invalid service name", check_service_name)
 }
 
-/// Reports an invalid import id at the root (import has no attribute to point at).
 /// Completes the `service_name` argument of a type: required, checked, described (with `more` after the common
 /// sentence, e.g. what changing it does).
 pub fn lb_argument(attribute: Attribute, more: &str) -> Attribute {
@@ -233,7 +232,7 @@ pub fn lb_identity(attribute: &str) -> tfplugin5_runtime::framework::Identity {
     )
 }
 
-/// An error for an import id that does not parse, saying why.
+/// An error for an import id that does not parse, saying why, at the root (import has no attribute to point at).
 pub fn invalid_import_id(diags: &mut Diagnostics, type_name: &str, reason: impl Into<String>) {
     diags.error(format!("Invalid import id for {type_name}"), reason.into());
 }
