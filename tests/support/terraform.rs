@@ -280,6 +280,9 @@ impl TfWorkdir {
         output
     }
 
+    /// `terraform init`, which must succeed. Only for a directory that installs the provider from a mirror
+    /// (`install_from_local_mirror`) or uses no provider of ours: under the default `dev_overrides` nothing needs
+    /// it, and it would ask registry.terraform.io, which the test machines cannot reach.
     #[track_caller]
     pub fn init(&self) -> TfOutput {
         self.run_ok(&["init", "-input=false", "-no-color"])
