@@ -261,53 +261,37 @@ fn apply_with_move_fault(
 fn invalid_input_failed_and_stuck_tasks() {
     let sim = TestSim::with_fixture(fixture(&[]));
     let workdir = workdir_with(&sim, &attachment("a", LB, "203.0.113.999", ""));
-    let plan = workdir.plan();
-    plan.assert_failure();
-    let text = plan.combined();
-    assert!(
-        text.contains("Invalid IP address or block") && text.contains("ip = \"203.0.113.999\""),
-        "the error points at ip:\n{plan}"
-    );
+    // The error points at ip.
+    (workdir.plan().assert_failure())
+        .assert_contains(&["Invalid IP address or block", "ip = \"203.0.113.999\""]);
 
     rewrite(&workdir, &sim, &attachment("a", "loadbalancer/x", IP, ""));
-    let plan = workdir.plan();
-    plan.assert_failure();
-    assert!(
-        plan.combined()
-            .contains("service_name = \"loadbalancer/x\""),
-        "{plan}"
-    );
+    (workdir.plan().assert_failure()).assert_contains(&["service_name = \"loadbalancer/x\""]);
 
     rewrite(&workdir, &sim, &attachment("a", LB, IP, ""));
-    let import = workdir.import(ADDR, LB);
-    import.assert_failure();
-    assert!(
-        import.combined().contains("service_name/ip"),
-        "the expected form is named:\n{import}"
-    );
-    let import = workdir.import(ADDR, &format!("{LB}/not-an-ip"));
-    import.assert_failure();
-    assert!(import.combined().contains("not-an-ip"), "{import}");
+    // The expected form is named.
+    (workdir.import(ADDR, LB).assert_failure()).assert_contains(&["service_name/ip"]);
+    (workdir
+        .import(ADDR, &format!("{LB}/not-an-ip"))
+        .assert_failure())
+    .assert_contains(&["not-an-ip"]);
     let import_block = format!("import {{\n  to = {ADDR}\n  id = {}\n}}\n", hcl_string(LB));
     rewrite(
         &workdir,
         &sim,
         &format!("{}{import_block}", attachment("a", LB, IP, "")),
     );
-    let plan = workdir.plan();
-    plan.assert_failure();
-    assert!(plan.combined().contains("service_name/ip"), "{plan}");
+    (workdir.plan().assert_failure()).assert_contains(&["service_name/ip"]);
     assert_eq!(moves(&sim), 0, "nothing invalid reaches the API");
 
     let fault = json!({"kind": "task_status", "status": "customerError",
                        "comment": "IP is blocked for abuse"});
     let apply = apply_with_move_fault(&workdir, &sim, fault, IP, "5m");
-    let text = apply.flat();
-    assert!(
-        text.contains("IP is blocked for abuse")
-            && text.contains("failed with status customerError"),
-        "the task's comment and status are reported:\n{apply}"
-    );
+    // The task's comment and status are reported.
+    apply.assert_mentions(&[
+        "IP is blocked for abuse",
+        "failed with status customerError",
+    ]);
     assert!(
         apply.elapsed < Duration::from_secs(60),
         "a failed task fails at once:\n{apply}"
@@ -319,11 +303,7 @@ fn invalid_input_failed_and_stuck_tasks() {
     );
 
     let apply = apply_with_move_fault(&workdir, &sim, json!({"kind": "task_stuck"}), IP2, "3s");
-    let text = apply.flat();
-    assert!(
-        text.contains("timeouts.create") && text.contains("3s"),
-        "the timeout is named:\n{apply}"
-    );
+    apply.assert_mentions(&["timeouts.create", "3s"]); // the timeout is named
     assert!(apply.elapsed >= Duration::from_secs(3), "{apply}");
     assert!(apply.elapsed < Duration::from_secs(60), "{apply}");
 }

@@ -129,14 +129,8 @@ fn half_given_credentials_fail_plan_naming_what_is_missing() {
         &workdir,
         &provider_block_with(&sim, &[("application_key", AK)]),
     );
-    let plan = workdir.plan();
-    plan.assert_failure();
-    let text = plan.combined();
-    assert!(text.contains("Error"), "no error diagnostic:\n{plan}");
-    assert!(
-        text.contains("application_secret"),
-        "the error must name application_secret:\n{plan}"
-    );
+    // An error diagnostic, naming application_secret.
+    (workdir.plan().assert_failure()).assert_contains(&["Error", "application_secret"]);
     assert!(
         sim.requests()
             .iter()

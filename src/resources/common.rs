@@ -463,6 +463,12 @@ pub(crate) mod testing {
         ovh_client::Client::new(config, options).expect("the client builds")
     }
 
+    /// The context of an operation on `data` with a 20 s deadline, reported as `timeouts.create`.
+    pub(crate) fn create_ctx<T>(data: T) -> tfplugin5_runtime::framework::Ctx<T> {
+        tfplugin5_runtime::framework::Ctx::new(data, tokio_util::sync::CancellationToken::new())
+            .with_timeout(Duration::from_secs(20), "timeouts.create")
+    }
+
     /// What a call returns when the API answered `status` (with an empty object): for the recovery rule's tests.
     pub(crate) fn api_error(status: u16) -> super::CallError {
         super::CallError::Api(ovh_client::Error::Api(ovh_client::ApiError::from_response(

@@ -472,7 +472,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::resources::common::testing::{api_error, transport_error};
+    use crate::resources::common::testing::{api_error, create_ctx, transport_error};
     use tfplugin5_runtime::framework::{Configurable, ManagedResource};
 
     const LB: &str = "loadbalancer-0123abcd";
@@ -598,11 +598,6 @@ mod tests {
         crate::resources::common::testing::sim_client(sim.base_url())
     }
 
-    fn ctx() -> Ctx<()> {
-        Ctx::new((), CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create")
-    }
-
     fn calls(sim: &Simulator, method: &str, suffix: &str) -> usize {
         sim.requests()
             .iter()
@@ -619,21 +614,23 @@ mod tests {
         let sim = sim(30).await;
         let client = client(&sim);
         let t = target("203.0.113.7");
-        attach(&ctx(), &client, &t).await.unwrap();
+        attach(&create_ctx(()), &client, &t).await.unwrap();
         // The failover list is read before the move only: a done move task is not read back.
         assert_eq!(calls(&sim, "GET", "/failover"), 1);
-        assert!(is_attached(&ctx(), &client, &t).await.unwrap());
+        assert!(is_attached(&create_ctx(()), &client, &t).await.unwrap());
         assert_eq!(calls(&sim, "POST", "/move"), 1);
         // Already routed: adopted, no second move.
-        attach(&ctx(), &client, &target(FOIP)).await.unwrap();
+        attach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 1);
-        detach(&ctx(), &client, &t).await.unwrap();
-        assert!(!is_attached(&ctx(), &client, &t).await.unwrap());
+        detach(&create_ctx(()), &client, &t).await.unwrap();
+        assert!(!is_attached(&create_ctx(()), &client, &t).await.unwrap());
         // Already parked: nothing to do.
-        detach(&ctx(), &client, &t).await.unwrap();
+        detach(&create_ctx(()), &client, &t).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 1);
         // A block routed from the fixture is adopted too.
-        attach(&ctx(), &client, &target("198.51.100.0/30"))
+        attach(&create_ctx(()), &client, &target("198.51.100.0/30"))
             .await
             .unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 1);
@@ -647,8 +644,14 @@ mod tests {
             json!({"method": "POST", "path": "/ip/*/move", "kind": "drop", "after_handling": true}),
         ))
         .unwrap();
-        attach(&ctx(), &client, &target(FOIP)).await.unwrap();
-        assert!(is_attached(&ctx(), &client, &target(FOIP)).await.unwrap());
+        attach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap();
+        assert!(
+            is_attached(&create_ctx(()), &client, &target(FOIP))
+                .await
+                .unwrap()
+        );
         assert_eq!(calls(&sim, "POST", "/move"), 1, "{:#?}", sim.requests());
         assert!(
             calls(&sim, "GET", "/task") >= 1,
@@ -658,8 +661,14 @@ mod tests {
             json!({"method": "POST", "path": "/ip/*/park", "kind": "drop", "after_handling": true}),
         ))
         .unwrap();
-        detach(&ctx(), &client, &target(FOIP)).await.unwrap();
-        assert!(!is_attached(&ctx(), &client, &target(FOIP)).await.unwrap());
+        detach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap();
+        assert!(
+            !is_attached(&create_ctx(()), &client, &target(FOIP))
+                .await
+                .unwrap()
+        );
         assert_eq!(calls(&sim, "POST", "/park"), 1, "{:#?}", sim.requests());
     }
 
@@ -669,13 +678,17 @@ mod tests {
         let client = client(&sim);
         sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/*", "kind": "status", "status": 503, "times": 1})))
             .unwrap();
-        attach(&ctx(), &client, &target(FOIP)).await.unwrap();
+        attach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 2, "{:#?}", sim.requests());
         sim.add_faults(fault(
             json!({"method": "POST", "path": "/ip/*/*", "kind": "drop", "times": 1}),
         ))
         .unwrap();
-        detach(&ctx(), &client, &target(FOIP)).await.unwrap();
+        detach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 2, "{:#?}", sim.requests());
         let done_tasks = sim.state()["ip_tasks"].as_array().map_or(0, Vec::len);
         assert_eq!(done_tasks, 2, "one move and one park");
@@ -691,8 +704,14 @@ mod tests {
         let err = attach(&short, &client, &target(FOIP)).await.unwrap_err();
         assert!(err.detail.contains("timeouts.create"), "{err}");
         // ...is followed by the next attempt (the API refuses a second move with 409).
-        attach(&ctx(), &client, &target(FOIP)).await.unwrap();
-        assert!(is_attached(&ctx(), &client, &target(FOIP)).await.unwrap());
+        attach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap();
+        assert!(
+            is_attached(&create_ctx(()), &client, &target(FOIP))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
@@ -727,7 +746,9 @@ mod tests {
         ))
         .unwrap();
         let started = std::time::Instant::now();
-        let err = attach(&ctx(), &client, &target(FOIP)).await.unwrap_err();
+        let err = attach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(
             err.summary.contains(FOIP) && err.summary.contains(LB),
@@ -747,15 +768,17 @@ mod tests {
             service_name: OTHER_LB.to_owned(),
             ip: FOIP.to_owned(),
         };
-        attach(&ctx(), &client, &other).await.unwrap();
-        detach(&ctx(), &client, &target(FOIP)).await.unwrap();
+        attach(&create_ctx(()), &client, &other).await.unwrap();
+        detach(&create_ctx(()), &client, &target(FOIP))
+            .await
+            .unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 0);
-        assert!(is_attached(&ctx(), &client, &other).await.unwrap());
+        assert!(is_attached(&create_ctx(()), &client, &other).await.unwrap());
         // An unknown LB (404) has nothing to detach either.
         let gone = IpRoute {
             service_name: "loadbalancer-gone".to_owned(),
             ip: FOIP.to_owned(),
         };
-        detach(&ctx(), &client, &gone).await.unwrap();
+        detach(&create_ctx(()), &client, &gone).await.unwrap();
     }
 }

@@ -202,7 +202,7 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use crate::resources::common::testing::{api_error, transport_error};
+    use crate::resources::common::testing::{api_error, create_ctx, transport_error};
 
     fn too_large(status: u16) -> CallError {
         CallError::Api(Error::TooLarge {
@@ -267,11 +267,6 @@ mod tests {
         assert_eq!(outcome(&too_large(409), Conflict::Busy), Outcome::Busy);
     }
 
-    fn ctx() -> Ctx<()> {
-        Ctx::new((), CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create")
-    }
-
     /// Runs [`post`] with `sends` as the successive results of the POST and `looks` as those of the lookup;
     /// returns its result and how many POSTs and lookups were made.
     async fn run(
@@ -308,7 +303,7 @@ mod tests {
     #[tokio::test]
     async fn a_lost_answer_adopts_what_ovh_did() {
         let (result, posts, looks) = run(
-            &ctx(),
+            &create_ctx(()),
             vec![Err(transport_error(Delivery::MaybeSent))],
             vec![Ok(Found::Adopt("created"))],
         )
@@ -319,7 +314,7 @@ mod tests {
     #[tokio::test]
     async fn a_lost_answer_with_nothing_done_is_sent_again() {
         let (result, posts, looks) = run(
-            &ctx(),
+            &create_ctx(()),
             vec![Err(api_error(502)), Ok("created")],
             vec![Ok(Found::Nothing)],
         )
@@ -336,7 +331,7 @@ mod tests {
             failing.push(Err(api_error(503)));
             nothing.push(Ok(Found::Nothing));
         }
-        let (result, sent, looks) = run(&ctx(), failing, nothing).await;
+        let (result, sent, looks) = run(&create_ctx(()), failing, nothing).await;
         assert!(
             matches!(&result, Err(PostFailure::Post(e)) if e.to_string().contains("503")),
             "{result:?}"
@@ -353,7 +348,7 @@ mod tests {
             transport_error(Delivery::NotSent),
         ] {
             let text = error.to_string();
-            let (result, posts, looks) = run(&ctx(), vec![Err(error)], vec![]).await;
+            let (result, posts, looks) = run(&create_ctx(()), vec![Err(error)], vec![]).await;
             assert!(
                 matches!(&result, Err(PostFailure::Post(e)) if e.to_string() == text),
                 "{result:?}"
@@ -364,8 +359,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_unread_2xx_is_adopted_never_sent_again() {
-        let (result, posts, looks) =
-            run(&ctx(), vec![Err(too_large(201))], vec![Ok(Found::Nothing)]).await;
+        let (result, posts, looks) = run(
+            &create_ctx(()),
+            vec![Err(too_large(201))],
+            vec![Ok(Found::Nothing)],
+        )
+        .await;
         assert!(
             matches!(result, Err(PostFailure::Unaccounted(_))),
             "{result:?}"
@@ -375,8 +374,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_lookup_is_reported_with_the_post() {
-        let (result, posts, looks) =
-            run(&ctx(), vec![Err(api_error(500))], vec![Err("list failed")]).await;
+        let (result, posts, looks) = run(
+            &create_ctx(()),
+            vec![Err(api_error(500))],
+            vec![Err("list failed")],
+        )
+        .await;
         assert!(
             matches!(&result, Err(PostFailure::Lookup { post, lookup: "list failed" })
                 if post.to_string().contains("500")),
@@ -473,7 +476,7 @@ mod tests {
         );
 
         // A failed task is returned as is, at once.
-        let failed = wait_task(&ctx(), |_, _| async {
+        let failed = wait_task(&create_ctx(()), |_, _| async {
             Err::<(), _>(Error::TaskFailed {
                 kind: ovh_client::TaskKind::Ip,
                 id: 7,

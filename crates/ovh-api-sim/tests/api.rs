@@ -79,9 +79,7 @@ async fn not_found_errors_are_ovh_shaped() {
 #[tokio::test]
 async fn frontend_crud_with_ovh_fields() {
     let (_sim, client) = start_with_client(100).await;
-    let created = client
-        .ok("POST", &frontends("http"), json!({"port": "80,443", "zone": "all", "dedicatedIpfo": ["203.0.113.8"], "defaultFarmId": 11}))
-        .await;
+    let created = create_frontend(&client, "http", json!({"port": "80,443", "zone": "all", "dedicatedIpfo": ["203.0.113.8"], "defaultFarmId": 11})).await;
     let id = created["frontendId"].as_u64().unwrap();
     assert_eq!(created["dedicatedIpfo"], json!(["203.0.113.8/32"]));
     for (field, value) in [
@@ -221,7 +219,12 @@ async fn frontend_rules_are_enforced() {
         );
     }
     // Zone names compare case-insensitively; an empty source list does not conflict.
-    client.ok("POST", &frontends("http"), json!({"port": "80", "zone": "GRA", "allowedSource": [], "deniedSource": ["10.0.0.0/8"]})).await;
+    create_frontend(
+        &client,
+        "http",
+        json!({"port": "80", "zone": "GRA", "allowedSource": [], "deniedSource": ["10.0.0.0/8"]}),
+    )
+    .await;
 }
 
 #[tokio::test]

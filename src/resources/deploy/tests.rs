@@ -109,10 +109,9 @@ pub(crate) mod against_the_simulator {
     use ovh_api_sim::{Fixture, SimConfig, Simulator};
     use serde_json::json;
     use tokio::time::Instant;
-    use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::resources::common::testing::unacted_post_faults;
+    use crate::resources::common::testing::{create_ctx, unacted_post_faults};
 
     pub(crate) const LB: &str = "loadbalancer-0123abcd";
 
@@ -152,12 +151,6 @@ pub(crate) mod against_the_simulator {
 
     pub(crate) fn data(sim: &Simulator) -> ProviderData {
         ProviderData::new(client(sim))
-    }
-
-    /// The context of a create with a 20 s timeout.
-    fn create_ctx(data: &ProviderData) -> Ctx<&ProviderData> {
-        Ctx::new(data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create")
     }
 
     fn refreshes(sim: &Simulator) -> Vec<Option<u16>> {
@@ -309,8 +302,7 @@ pub(crate) mod against_the_simulator {
             slow(&format!("/ipLoadbalancing/{LB}")),
         ])
         .unwrap();
-        let ctx = Ctx::new(&data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create");
+        let ctx = create_ctx(&data);
         let started = Instant::now();
         assert_eq!(deploy(&ctx, &target(), &log_steps).await.unwrap(), 0);
         let elapsed = started.elapsed();

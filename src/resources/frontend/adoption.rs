@@ -26,7 +26,7 @@
 //!   stay candidates for their recovery: an identical frontend that existed before the apply is then told wrong in
 //!   the same way. The price of not waiting one round trip for the list before the first POSTs.
 
-use std::sync::PoisonError;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ovh_client::{Frontend as ApiFrontend, FrontendFilter, Protocol};
 
@@ -140,11 +140,11 @@ pub(super) async fn create(
         ledger.ensure_snapshot(|| call(ctx, client.list_frontends(service_name, protocol, &every)))
     };
     // The ticket of the last POST sent, for the lookup after its answer was lost.
-    let last_ticket = std::sync::Mutex::new(0);
+    let last_ticket = AtomicU64::new(0);
     let send = || async {
         // Held while the POST is in flight; a lost answer drops it before the lookup starts.
         let ticket = ledger.start_post();
-        *last_ticket.lock().unwrap_or_else(PoisonError::into_inner) = ticket.number();
+        last_ticket.store(ticket.number(), Ordering::Relaxed);
         let created = call(ctx, client.create_frontend(service_name, protocol, body)).await?;
         ticket.created(created.frontend_id);
         // Only an answered POST: a frontend adopted after a lost answer is not trusted by the deploy check.
@@ -156,7 +156,7 @@ pub(super) async fn create(
     let look = || async {
         // The snapshot says which frontends are not ours: wait for it (taken, or being taken by this create).
         snapshot().await.map_err(Lookup::Call)?;
-        let ticket = *last_ticket.lock().unwrap_or_else(PoisonError::into_inner);
+        let ticket = last_ticket.load(Ordering::Relaxed);
         let found = new_matching(ctx, &ledger, protocol, service_name, body, ticket)
             .await
             .map_err(Lookup::Call)?;
@@ -322,21 +322,15 @@ mod tests {
 
         use ovh_api_sim::Simulator;
         use serde_json::json;
-        use tokio_util::sync::CancellationToken;
 
         use super::*;
-        use crate::resources::common::testing::sim_with_lb;
+        use crate::resources::common::testing::{create_ctx, sim_with_lb};
 
         const LB: &str = "loadbalancer-0123abcd";
         const POST_UDP: &str = "/ipLoadbalancing/*/udp/frontend";
 
         async fn sim() -> (Simulator, ProviderData) {
             sim_with_lb(LB, &["gra"]).await
-        }
-
-        fn ctx(data: &ProviderData) -> Ctx<&ProviderData> {
-            Ctx::new(data, CancellationToken::new())
-                .with_timeout(Duration::from_secs(20), "timeouts.create")
         }
 
         fn body() -> ApiFrontend {
@@ -368,7 +362,7 @@ mod tests {
         }
 
         async fn create_one(data: &ProviderData) -> i64 {
-            let created = create(&ctx(data), Protocol::Udp, LB, &body())
+            let created = create(&create_ctx(data), Protocol::Udp, LB, &body())
                 .await
                 .expect("created");
             created.frontend_id.expect("an id")
@@ -462,7 +456,7 @@ mod tests {
         async fn an_oversized_4xx_answer_fails_at_once_without_lookup_or_resend() {
             let (sim, data) = sim().await;
             sim.add_faults(vec![oversized(400, false)]).unwrap();
-            let failure = create(&ctx(&data), Protocol::Udp, LB, &body())
+            let failure = create(&create_ctx(&data), Protocol::Udp, LB, &body())
                 .await
                 .unwrap_err();
             assert!(

@@ -372,24 +372,17 @@ fn source_filters_are_exclusive() {
 
 /// The operations against the in-process simulator: what Terraform cannot easily show (lost answers, call counts).
 mod sim_tests {
-    use std::time::Duration;
 
     use ovh_api_sim::Simulator;
     use serde_json::json;
-    use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::resources::common::testing::{sim_with_lb, unacted_post_faults};
+    use crate::resources::common::testing::{create_ctx, sim_with_lb, unacted_post_faults};
 
     const LB: &str = "loadbalancer-0123abcd";
 
     async fn setup() -> (Simulator, ProviderData) {
         sim_with_lb(LB, &["gra", "rbx"]).await
-    }
-
-    fn ctx<T>(data: T) -> Ctx<T> {
-        Ctx::new(data, CancellationToken::new())
-            .with_timeout(Duration::from_secs(20), "timeouts.create")
     }
 
     fn planned(port: &str, zone: &str) -> Value {
@@ -412,13 +405,23 @@ mod sim_tests {
         let mut diags = Diagnostics::new();
         // A frontend on the same port in another zone, made before: it must not be mistaken for ours.
         let other = resource
-            .create(&ctx(&data), &planned("53", "rbx"), &Value::Null, &mut diags)
+            .create(
+                &create_ctx(&data),
+                &planned("53", "rbx"),
+                &Value::Null,
+                &mut diags,
+            )
             .await;
         assert!(other.is_some(), "{diags:?}");
         sim.add_faults(vec![serde_json::from_value(rule).unwrap()])
             .unwrap();
         let created = resource
-            .create(&ctx(&data), &planned("53", "gra"), &Value::Null, &mut diags)
+            .create(
+                &create_ctx(&data),
+                &planned("53", "gra"),
+                &Value::Null,
+                &mut diags,
+            )
             .await;
         (sim, created, diags)
     }
@@ -475,7 +478,12 @@ mod sim_tests {
             .unwrap();
         let mut diags = Diagnostics::new();
         let created = FrontendResource::new(Protocol::Udp)
-            .create(&ctx(&data), &planned("53", "gra"), &Value::Null, &mut diags)
+            .create(
+                &create_ctx(&data),
+                &planned("53", "gra"),
+                &Value::Null,
+                &mut diags,
+            )
             .await;
         assert!(created.is_none());
         let error = diags.iter().next().expect("an error");
@@ -501,7 +509,7 @@ mod sim_tests {
         let mut diags = Diagnostics::new();
         let state = resource
             .create(
-                &ctx(&data),
+                &create_ctx(&data),
                 &planned("443", "all"),
                 &Value::Null,
                 &mut diags,
@@ -515,7 +523,7 @@ mod sim_tests {
             Some(format!("{LB}/{id}").as_str())
         );
         assert_eq!(
-            resource.read(&ctx(&data), &state, &mut diags).await,
+            resource.read(&create_ctx(&data), &state, &mut diags).await,
             Some(state.clone())
         );
 
@@ -524,11 +532,17 @@ mod sim_tests {
             .with_attr("port", "444".into())
             .with_attr("display_name", "x".into());
         let updated = resource
-            .update(&ctx(&data), &state, &changed, &Value::Null, &mut diags)
+            .update(
+                &create_ctx(&data),
+                &state,
+                &changed,
+                &Value::Null,
+                &mut diags,
+            )
             .await;
         assert_eq!(updated.as_ref(), Some(&changed));
         let read = resource
-            .read(&ctx(&data), &state, &mut diags)
+            .read(&create_ctx(&data), &state, &mut diags)
             .await
             .unwrap();
         assert_eq!(
@@ -536,25 +550,25 @@ mod sim_tests {
             (Some("444"), Some("x"))
         );
 
-        resource.delete(&ctx(&data), &read, &mut diags).await;
+        resource.delete(&create_ctx(&data), &read, &mut diags).await;
         assert_eq!(
-            resource.read(&ctx(&data), &read, &mut diags).await,
+            resource.read(&create_ctx(&data), &read, &mut diags).await,
             None,
             "gone is not an error"
         );
-        resource.delete(&ctx(&data), &read, &mut diags).await;
+        resource.delete(&create_ctx(&data), &read, &mut diags).await;
         assert!(
             diags.is_empty(),
             "deleting a gone frontend is a success: {diags:?}"
         );
         let imported = resource
-            .import(&ctx(&data), &format!("{LB}/{id}"), &mut diags)
+            .import(&create_ctx(&data), &format!("{LB}/{id}"), &mut diags)
             .await
             .unwrap();
         assert_eq!(imported.get("frontend_id").as_i64(), Some(id));
         assert!(
             resource
-                .import(&ctx(&data), "nope", &mut diags)
+                .import(&create_ctx(&data), "nope", &mut diags)
                 .await
                 .is_none()
         );
@@ -575,7 +589,7 @@ mod sim_tests {
         for zone in ["gra", "RBX", "bhs"] {
             resource
                 .modify_plan(
-                    &ctx(Some(&data)),
+                    &create_ctx(Some(&data)),
                     &mut plan_of(Value::Null, zone),
                     &mut diags,
                 )
@@ -593,7 +607,7 @@ mod sim_tests {
         );
         let mut unchanged = plan_of(planned("80", "bhs"), "bhs");
         resource
-            .modify_plan(&ctx(Some(&data)), &mut unchanged, &mut diags)
+            .modify_plan(&create_ctx(Some(&data)), &mut unchanged, &mut diags)
             .await;
         let zone_calls = sim
             .requests()
@@ -609,7 +623,7 @@ mod sim_tests {
             ..plan_of(Value::Null, "gra")
         };
         resource
-            .modify_plan(&ctx(Some(&data)), &mut plan, &mut diags)
+            .modify_plan(&create_ctx(Some(&data)), &mut plan, &mut diags)
             .await;
         assert_eq!(
             diags.iter().next().and_then(|d| d.path.clone()),
@@ -618,7 +632,7 @@ mod sim_tests {
         // Without a configured provider there is nothing to check against.
         resource
             .modify_plan(
-                &ctx(None),
+                &create_ctx(None),
                 &mut plan_of(Value::Null, "bhs"),
                 &mut Diagnostics::new(),
             )

@@ -449,7 +449,7 @@ mod tests {
 
         use super::*;
         use crate::resources::ProviderData;
-        use crate::resources::common::testing::sim_client;
+        use crate::resources::common::testing::{create_ctx, sim_client};
         use crate::resources::deploy_check::{self, DeployProblem};
         use crate::resources::frontend::FrontendResource;
         use crate::resources::refresh::Refresh;
@@ -483,11 +483,6 @@ mod tests {
             (sim, data)
         }
 
-        fn ctx(data: &ProviderData) -> Ctx<&ProviderData> {
-            Ctx::new(data, CancellationToken::new())
-                .with_timeout(Duration::from_secs(20), "timeouts.create")
-        }
-
         fn planned(port: u32, name: &str) -> Value {
             Value::object([
                 ("service_name", Value::from(LB)),
@@ -503,7 +498,12 @@ mod tests {
         async fn create(data: &ProviderData, port: u32, name: &str) -> Value {
             let mut diags = Diagnostics::new();
             let state = FrontendResource::new(Protocol::Http)
-                .create(&ctx(data), &planned(port, name), &Value::Null, &mut diags)
+                .create(
+                    &create_ctx(data),
+                    &planned(port, name),
+                    &Value::Null,
+                    &mut diags,
+                )
                 .await;
             state.unwrap_or_else(|| panic!("{diags:?}"))
         }
@@ -636,11 +636,19 @@ mod tests {
             let mut diags = Diagnostics::new();
             let resource = FrontendResource::new(Protocol::Http);
             let first = create(&data, 7000, "first").await;
-            resource.delete(&ctx(&data), &first, &mut diags).await;
+            resource
+                .delete(&create_ctx(&data), &first, &mut diags)
+                .await;
             let second = create(&data, 7001, "second").await;
             let renamed = second.clone().with_attr("display_name", "renamed".into());
             resource
-                .update(&ctx(&data), &second, &renamed, &Value::Null, &mut diags)
+                .update(
+                    &create_ctx(&data),
+                    &second,
+                    &renamed,
+                    &Value::Null,
+                    &mut diags,
+                )
                 .await
                 .unwrap();
             assert!(diags.is_empty(), "{diags:?}");
@@ -683,7 +691,7 @@ mod tests {
             ]);
             let mut diags = Diagnostics::new();
             Refresh
-                .create(&ctx(data), &planned, &Value::Null, &mut diags)
+                .create(&create_ctx(data), &planned, &Value::Null, &mut diags)
                 .await;
             diags
         }
@@ -751,7 +759,10 @@ mod tests {
             // A read by this process since the change: the check sees it and names the frontend.
             let resource = FrontendResource::new(Protocol::Http);
             let mut diags = Diagnostics::new();
-            let read = resource.read(&ctx(&data), &web, &mut diags).await.unwrap();
+            let read = resource
+                .read(&create_ctx(&data), &web, &mut diags)
+                .await
+                .unwrap();
             let snapshot = deploy_check::snapshot(&data.client, LB, &data.written_frontends)
                 .await
                 .unwrap();
@@ -762,7 +773,7 @@ mod tests {
 
             // This process writes it again (the last write is its own): trusted, and the deploy succeeds.
             resource
-                .update(&ctx(&data), &read, &web, &Value::Null, &mut diags)
+                .update(&create_ctx(&data), &read, &web, &Value::Null, &mut diags)
                 .await
                 .unwrap();
             let from = sim.requests().len();

@@ -57,12 +57,7 @@ pub struct TimeoutDefaults {
 impl TimeoutDefaults {
     /// The same default for all four operations.
     pub fn all(default: Duration) -> Self {
-        Self {
-            create: Some(default),
-            read: Some(default),
-            update: Some(default),
-            delete: Some(default),
-        }
+        Self::only(&Operation::ALL, default)
     }
 
     /// `default` for each of `operations`, and no timeout setting for the others: what a resource whose
