@@ -611,26 +611,25 @@ mod tests {
 
     #[tokio::test]
     async fn attach_moves_then_adopts_and_detach_parks() {
+        let ctx = create_ctx(());
         let sim = sim(30).await;
         let client = client(&sim);
         let t = target("203.0.113.7");
-        attach(&create_ctx(()), &client, &t).await.unwrap();
+        attach(&ctx, &client, &t).await.unwrap();
         // The failover list is read before the move only: a done move task is not read back.
         assert_eq!(calls(&sim, "GET", "/failover"), 1);
-        assert!(is_attached(&create_ctx(()), &client, &t).await.unwrap());
+        assert!(is_attached(&ctx, &client, &t).await.unwrap());
         assert_eq!(calls(&sim, "POST", "/move"), 1);
         // Already routed: adopted, no second move.
-        attach(&create_ctx(()), &client, &target(FOIP))
-            .await
-            .unwrap();
+        attach(&ctx, &client, &target(FOIP)).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 1);
-        detach(&create_ctx(()), &client, &t).await.unwrap();
-        assert!(!is_attached(&create_ctx(()), &client, &t).await.unwrap());
+        detach(&ctx, &client, &t).await.unwrap();
+        assert!(!is_attached(&ctx, &client, &t).await.unwrap());
         // Already parked: nothing to do.
-        detach(&create_ctx(()), &client, &t).await.unwrap();
+        detach(&ctx, &client, &t).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 1);
         // A block routed from the fixture is adopted too.
-        attach(&create_ctx(()), &client, &target("198.51.100.0/30"))
+        attach(&ctx, &client, &target("198.51.100.0/30"))
             .await
             .unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 1);
@@ -638,20 +637,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_move_or_park_answer_is_followed_not_repeated() {
+        let ctx = create_ctx(());
         let sim = sim(200).await;
         let client = client(&sim);
         sim.add_faults(fault(
             json!({"method": "POST", "path": "/ip/*/move", "kind": "drop", "after_handling": true}),
         ))
         .unwrap();
-        attach(&create_ctx(()), &client, &target(FOIP))
-            .await
-            .unwrap();
-        assert!(
-            is_attached(&create_ctx(()), &client, &target(FOIP))
-                .await
-                .unwrap()
-        );
+        attach(&ctx, &client, &target(FOIP)).await.unwrap();
+        assert!(is_attached(&ctx, &client, &target(FOIP)).await.unwrap());
         assert_eq!(calls(&sim, "POST", "/move"), 1, "{:#?}", sim.requests());
         assert!(
             calls(&sim, "GET", "/task") >= 1,
@@ -661,34 +655,25 @@ mod tests {
             json!({"method": "POST", "path": "/ip/*/park", "kind": "drop", "after_handling": true}),
         ))
         .unwrap();
-        detach(&create_ctx(()), &client, &target(FOIP))
-            .await
-            .unwrap();
-        assert!(
-            !is_attached(&create_ctx(()), &client, &target(FOIP))
-                .await
-                .unwrap()
-        );
+        detach(&ctx, &client, &target(FOIP)).await.unwrap();
+        assert!(!is_attached(&ctx, &client, &target(FOIP)).await.unwrap());
         assert_eq!(calls(&sim, "POST", "/park"), 1, "{:#?}", sim.requests());
     }
 
     #[tokio::test]
     async fn a_move_or_park_that_did_not_happen_is_sent_again() {
+        let ctx = create_ctx(());
         let sim = sim(30).await;
         let client = client(&sim);
         sim.add_faults(fault(json!({"method": "POST", "path": "/ip/*/*", "kind": "status", "status": 503, "times": 1})))
             .unwrap();
-        attach(&create_ctx(()), &client, &target(FOIP))
-            .await
-            .unwrap();
+        attach(&ctx, &client, &target(FOIP)).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/move"), 2, "{:#?}", sim.requests());
         sim.add_faults(fault(
             json!({"method": "POST", "path": "/ip/*/*", "kind": "drop", "times": 1}),
         ))
         .unwrap();
-        detach(&create_ctx(()), &client, &target(FOIP))
-            .await
-            .unwrap();
+        detach(&ctx, &client, &target(FOIP)).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 2, "{:#?}", sim.requests());
         let done_tasks = sim.state()["ip_tasks"].as_array().map_or(0, Vec::len);
         assert_eq!(done_tasks, 2, "one move and one park");
@@ -696,6 +681,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_move_left_running_is_waited_for() {
+        let ctx = create_ctx(());
         let sim = sim(300).await;
         let client = client(&sim);
         // A first move whose wait gave up early (as after a timed-out apply)...
@@ -704,14 +690,8 @@ mod tests {
         let err = attach(&short, &client, &target(FOIP)).await.unwrap_err();
         assert!(err.detail.contains("timeouts.create"), "{err}");
         // ...is followed by the next attempt (the API refuses a second move with 409).
-        attach(&create_ctx(()), &client, &target(FOIP))
-            .await
-            .unwrap();
-        assert!(
-            is_attached(&create_ctx(()), &client, &target(FOIP))
-                .await
-                .unwrap()
-        );
+        attach(&ctx, &client, &target(FOIP)).await.unwrap();
+        assert!(is_attached(&ctx, &client, &target(FOIP)).await.unwrap());
     }
 
     #[tokio::test]
@@ -762,23 +742,22 @@ mod tests {
 
     #[tokio::test]
     async fn detach_leaves_an_ip_routed_elsewhere_alone() {
+        let ctx = create_ctx(());
         let sim = sim(30).await;
         let client = client(&sim);
         let other = IpRoute {
             service_name: OTHER_LB.to_owned(),
             ip: FOIP.to_owned(),
         };
-        attach(&create_ctx(()), &client, &other).await.unwrap();
-        detach(&create_ctx(()), &client, &target(FOIP))
-            .await
-            .unwrap();
+        attach(&ctx, &client, &other).await.unwrap();
+        detach(&ctx, &client, &target(FOIP)).await.unwrap();
         assert_eq!(calls(&sim, "POST", "/park"), 0);
-        assert!(is_attached(&create_ctx(()), &client, &other).await.unwrap());
+        assert!(is_attached(&ctx, &client, &other).await.unwrap());
         // An unknown LB (404) has nothing to detach either.
         let gone = IpRoute {
             service_name: "loadbalancer-gone".to_owned(),
             ip: FOIP.to_owned(),
         };
-        detach(&create_ctx(()), &client, &gone).await.unwrap();
+        detach(&ctx, &client, &gone).await.unwrap();
     }
 }
